@@ -1,0 +1,1 @@
+"""Xiaoneng (效能): administrative-efficiency supervision platform."""

@@ -1,0 +1,156 @@
+"""Where calendar days come from: the `chinesecalendar` package and the notice file.
+
+Notice file format (UTF-8, one statement a line, `#` starts a comment):
+
+    year: 2027
+    source: 国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕X号）
+    holiday: 2027-01-01..2027-01-03 元旦
+    holiday: 2027-02-05..2027-02-13 春节
+    workday: 2027-02-14 春节调休
+
+Every day of the year not named follows the weekend rule. `holiday` lines make days
+non-working (a range is inclusive), `workday` lines make a Saturday or Sunday a
+make-up working day.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.translation import gettext as _
+
+# chinesecalendar names holidays in English; the calendar shows the official names.
+HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争胜利70周年纪念日",
+}
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    is_working: bool
+    kind: str
+    name: str
+
+
+def year_days(year: int, holidays: dict[date, str], makeups: dict[date, str]) -> list[Day]:
+    """Every day of `year`: named holidays off, make-up days on, the rest by the weekend rule."""
+    days = []
+    d = date(year, 1, 1)
+    while d.year == year:
+        if d in holidays:
+            days.append(Day(d, False, "holiday", holidays[d]))
+        elif d in makeups:
+            days.append(Day(d, True, "makeup", makeups[d]))
+        elif d.weekday() >= 5:
+            days.append(Day(d, False, "weekend", ""))
+        else:
+            days.append(Day(d, True, "workday", ""))
+        d += timedelta(days=1)
+    return days
+
+
+def package_years() -> dict[int, list[Day]]:
+    """Every complete year the installed `chinesecalendar` knows, day by day."""
+    from chinese_calendar.constants import holidays, workdays
+
+    first = min(holidays).year
+    last = max(holidays).year
+    years = {}
+    for year in range(first, last + 1):
+        hol = {d: HOLIDAY_NAMES_ZH.get(n, n) for d, n in holidays.items() if d.year == year}
+        mk = {d: f"{HOLIDAY_NAMES_ZH.get(n, n)}调休" for d, n in workdays.items() if d.year == year}
+        years[year] = year_days(year, hol, mk)
+    return years
+
+
+class NoticeError(ValueError):
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Notice:
+    year: int
+    source: str
+    days: list[Day]
+
+
+def _parse_date(text: str, lineno: int, errors: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        errors.append(_("第%(line)d行：日期“%(text)s”无效，应为 YYYY-MM-DD") % {"line": lineno, "text": text.strip()})
+        return None
+
+
+def parse_notice(raw: bytes) -> Notice:
+    """Parse a notice file; raise NoticeError listing every bad line (nothing is applied)."""
+    errors: list[str] = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NoticeError([_("文件不是 UTF-8 编码（第%(pos)d字节出错），请另存为 UTF-8 后重试") % {"pos": exc.start + 1}]) from exc
+    year = None
+    source = ""
+    holidays: dict[date, str] = {}
+    makeups: dict[date, str] = {}
+    pending: list[tuple[int, str, date, date, str]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            key, sep, value = line.partition("：")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or key not in {"year", "source", "holiday", "workday"}:
+            errors.append(_("第%(line)d行：无法识别“%(text)s”，应为 year:、source:、holiday: 或 workday:") % {"line": lineno, "text": line})
+            continue
+        if key == "year":
+            if not value.isdigit() or not 2000 <= int(value) <= 2060:
+                errors.append(_("第%(line)d行：年份“%(text)s”无效") % {"line": lineno, "text": value})
+            else:
+                year = int(value)
+            continue
+        if key == "source":
+            source = value[:200]
+            continue
+        span, _sp, name = value.partition(" ")
+        first_text, _dots, last_text = span.partition("..")
+        first = _parse_date(first_text, lineno, errors)
+        last = _parse_date(last_text, lineno, errors) if last_text else first
+        if first is None or last is None:
+            continue
+        if last < first:
+            errors.append(_("第%(line)d行：结束日期早于开始日期") % {"line": lineno})
+            continue
+        pending.append((lineno, key, first, last, name.strip()))
+    if year is None and not errors:
+        errors.append(_("缺少 year: 行"))
+    for lineno, key, first, last, name in pending:
+        d = first
+        while d <= last:
+            if year is not None and d.year != year:
+                errors.append(_("第%(line)d行：%(date)s 不在 %(year)d 年内") % {"line": lineno, "date": d, "year": year})
+                break
+            if key == "holiday":
+                if d in makeups:
+                    errors.append(_("第%(line)d行：%(date)s 同时被列为放假和调休上班") % {"line": lineno, "date": d})
+                holidays[d] = name or _("法定节假日")
+            else:
+                if d.weekday() < 5:
+                    errors.append(_("第%(line)d行：%(date)s 是工作日，调休上班只能是周六或周日") % {"line": lineno, "date": d})
+                if d in holidays:
+                    errors.append(_("第%(line)d行：%(date)s 同时被列为放假和调休上班") % {"line": lineno, "date": d})
+                makeups[d] = name or _("调休上班")
+            d += timedelta(days=1)
+    if errors:
+        raise NoticeError(errors)
+    return Notice(year, source or _("国务院办公厅节假日安排通知 %(year)d") % {"year": year}, year_days(year, holidays, makeups))

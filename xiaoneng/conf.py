@@ -1,0 +1,70 @@
+"""Programme rules that vary by province: one place, documented defaults.
+
+Every number the law leaves to the province (or that the efficiency office tunes) is
+read through `rule(name)`. Defaults live in DEFAULTS below; a deployment overrides any
+of them with a JSON file named by the XIAONENG_CONFIG_FILE environment variable, e.g.
+`{"clock_warn_remaining_working_days": 3}`. Unknown keys in that file are an error, so
+a typo cannot silently leave a default in force.
+"""
+import json
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, object] = {
+    # Clocks: warn when this many working days remain, or this share of the limit,
+    # whichever comes first (issue: "2 working days or 20%").
+    "clock_warn_remaining_working_days": 2,
+    "clock_warn_share": 0.2,
+    # Hour-unit clocks warn when this share of the limit remains.
+    "clock_warn_share_hours": 0.2,
+    # Monitoring loop: how many due clocks one worker claims per batch, and how long a
+    # clock whose handler failed is pushed back before it is tried again (seconds).
+    "monitor_batch_size": 500,
+    "monitor_retry_seconds": 300,
+    # Calendar: from this month-day on, supervisors are warned if next year is not loaded.
+    "calendar_next_year_warning_from": "11-01",
+    # Licensing law time limits (行政许可法). Working days.
+    "licence_correction_notice_days": 5,
+    "licence_decision_working_days": 20,
+    "licence_extension_working_days": 10,
+    "licence_joint_working_days": 45,
+    "licence_joint_extension_working_days": 15,
+    "licence_first_review_working_days": 20,
+    "licence_certificate_working_days": 10,
+    # Complaints (provincial practice; defaults within the usual ranges).
+    "complaint_acceptance_working_days": 5,
+    "complaint_handling_days": 30,
+    "complaint_sendback_working_days": 2,
+    "hotline_order_working_days": 5,
+    "bad_review_rectification_working_days": 15,
+    # Appraisal.
+    "appraisal_excellent_quota": 0.2,
+}
+
+
+@cache
+def _overrides() -> dict[str, object]:
+    path = getattr(settings, "XIAONENG_CONFIG_FILE", "")
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: {exc}") from exc
+    unknown = sorted(set(data) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: unknown rules {', '.join(unknown)}")
+    return data
+
+
+def rule(name: str):
+    """The value in force for one programme rule."""
+    if name not in DEFAULTS:
+        raise KeyError(f"unknown programme rule {name!r}")
+    overrides = getattr(settings, "XIAONENG_RULES", None) or {}
+    if name in overrides:
+        return overrides[name]
+    return _overrides().get(name, DEFAULTS[name])
