@@ -9,7 +9,7 @@ explicit stand-still dates instead.
 """
 from __future__ import annotations
 
-from itertools import batched
+from itertools import islice
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -133,6 +133,12 @@ def bulk_due_indices(cal: WorkCalendar, start_dates: np.ndarray, limits: np.ndar
     """Due-day indices for arrays of start dates (numpy datetime64[D]) and limits."""
     start_idx = start_dates.astype("datetime64[D]").astype(np.int64) + (date(1970, 1, 1).toordinal() - FIRST_ORDINAL)
     return cal.due_indices(start_idx, limits, unit)
+
+
+def batched(iterable, n):
+    it = iter(iterable)
+    while chunk := list(islice(it, n)):
+        yield chunk
 
 
 def recompute(queryset, cal: WorkCalendar | None = None, batch_size: int = 5000) -> int:

@@ -72,6 +72,7 @@ class Result:
     provisional: bool
     start_index: int
     pauses: list[tuple[int, int | None]] = field(default_factory=list)
+    rolled_from: int | None = None  # calendar mode: the non-working last day moved forward
 
 
 class WorkCalendar:
@@ -184,13 +185,16 @@ class WorkCalendar:
         s = day_index(start)
         ranges = self._merge_pauses(s, pauses)
         total = limit + extension
-        due = self._walk(s, total, unit, ranges)
+        due = self._walk(s, total, unit, ranges, roll=False)
+        rolled_from = None
+        if unit == CALENDAR and due is not None and not self.working[due]:
+            rolled_from, due = due, int(self.next_working[due])
         remaining_at_warning = max(warn_days, math.ceil(warn_share * limit))
         warn = self._walk(s, max(total - remaining_at_warning, 0), unit, ranges, roll=False)
         last_used = due if due is not None else (ranges[-1][0] - 1 if ranges else s)
         provisional = self._provisional(s, max(last_used, s))
         counted = total
-        return Result(due, warn, counted, provisional, s, ranges)
+        return Result(due, warn, counted, provisional, s, ranges, rolled_from)
 
     def _merge_pauses(self, s: int, pauses) -> list[tuple[int, int | None]]:
         merged: list[list] = []

@@ -1,0 +1,83 @@
+"""One shared set of personas in a small province, built through the ORM.
+
+    广东省 (44)
+    ├── 广州市 (4401) ── 天河区 (440106) ── 石牌街道 (440106001)
+    │                 └─ 越秀区 (440104)
+    └── 深圳市 (4403) ── 福田区 (440304)
+
+Organs: a city bureau in 广州 and 深圳, a county bureau in 天河 and 越秀 and 福田,
+a sub-organ under the 天河 bureau. Personas hold grants as their names say.
+"""
+import pytest
+
+from xiaoneng.lib.codes import make_credit_code
+from xiaoneng.orgs.models import Grant, Organ, OrganKind, Region, Role, User
+
+PASSWORD = "Xiaoneng-test-2026!"
+
+
+def _region(code, name, level, parent=None):
+    return Region.objects.create(code=code, name=name, level=level, parent=parent)
+
+
+_seq = iter(range(1, 10_000))
+
+
+def make_organ(name, region, kind=OrganKind.GOVERNMENT, parent=None):
+    body = f"{next(_seq):08d}"
+    code = make_credit_code("1", "1", region.code[:6], body)
+    return Organ.objects.create(credit_code=code, name=name, kind=kind, region=region, parent=parent)
+
+
+def make_user(username, role=None, region=None, organ=None, **extra):
+    user = User.objects.create_user(username=username, password=PASSWORD, display_name=username, **extra)
+    if role:
+        Grant.objects.create(user=user, role=role, region=region, organ=organ)
+    return user
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(db):
+    w = World()
+    w.gd = _region("440000000000", "广东省", 1)
+    w.gz = _region("440100000000", "广州市", 2, w.gd)
+    w.sz = _region("440300000000", "深圳市", 2, w.gd)
+    w.tianhe = _region("440106000000", "天河区", 3, w.gz)
+    w.yuexiu = _region("440104000000", "越秀区", 3, w.gz)
+    w.futian = _region("440304000000", "福田区", 3, w.sz)
+    w.shipai = _region("440106001000", "石牌街道", 4, w.tianhe)
+
+    w.gz_bureau = make_organ("广州市市场监督管理局", w.gz)
+    w.sz_bureau = make_organ("深圳市市场监督管理局", w.sz)
+    w.tianhe_bureau = make_organ("广州市天河区市场监督管理局", w.tianhe, parent=w.gz_bureau)
+    w.tianhe_station = make_organ("天河区石牌市场监管所", w.shipai, parent=w.tianhe_bureau)
+    w.yuexiu_bureau = make_organ("广州市越秀区市场监督管理局", w.yuexiu, parent=w.gz_bureau)
+    w.futian_bureau = make_organ("深圳市福田区市场监督管理局", w.futian, parent=w.sz_bureau)
+
+    w.admin = make_user("admin", Role.ADMIN, region=w.gd, is_staff=True)
+    w.province_supervisor = make_user("province_supervisor", Role.SUPERVISOR, region=w.gd)
+    w.city_supervisor = make_user("city_supervisor", Role.SUPERVISOR, region=w.gz)
+    w.county_supervisor = make_user("county_supervisor", Role.SUPERVISOR, region=w.tianhe)
+    w.county_handler = make_user("county_handler", Role.HANDLER, organ=w.tianhe_bureau)
+    w.county_leader = make_user("county_leader", Role.LEADER, organ=w.tianhe_bureau)
+    w.complaint_officer = make_user("complaint_officer", Role.COMPLAINT_OFFICER, region=w.tianhe)
+    w.appraisal_officer = make_user("appraisal_officer", Role.APPRAISAL_OFFICER, region=w.gz)
+    w.auditor = make_user("auditor", Role.AUDITOR, region=w.gz)
+    w.outsider = make_user("outsider")
+    w.shenzhen_handler = make_user("shenzhen_handler", Role.HANDLER, organ=w.futian_bureau)
+    return w
+
+
+@pytest.fixture
+def login(client):
+    """Log a persona in on the test client: `login(world.county_handler)`."""
+
+    def _login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login

@@ -1,0 +1,94 @@
+"""A clock explains itself in words: start, limit, days not counted, pauses, extensions, due.
+
+Example (zh-Hans): 起算日 2026-09-28（当日不计入）；时限 20 个工作日；不计入的节假日：国庆节
+10-01 至 10-07；调休上班计入：10-10（星期六）；暂停 3 个工作日（10-12 至 10-14，专家评审）；
+到期 2026-11-04 24:00。
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from xiaoneng.lib.workdays import CALENDAR, WorkCalendar, index_day
+
+
+def _d(i: int) -> str:
+    return index_day(i).isoformat()
+
+
+def _md(i: int) -> str:
+    return index_day(i).strftime("%m-%d")
+
+
+def _weekday(i: int) -> str:
+    names = [_("星期一"), _("星期二"), _("星期三"), _("星期四"), _("星期五"), _("星期六"), _("星期日")]
+    return names[index_day(i).weekday()]
+
+
+def paused_working_days(cal: WorkCalendar, result) -> int:
+    """Working days inside the pauses that fell before the due day."""
+    if result.due_index is None:
+        return 0
+    total = 0
+    for a, b in result.pauses:
+        if a > result.due_index:
+            break
+        b = result.due_index if b is None else min(b, result.due_index)
+        total += int(cal.cum[b] - cal.cum[a - 1])
+    return total
+
+
+def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, pauses=(), start_label: str | None = None) -> str:
+    """One paragraph in the active language."""
+    s = result.start_index
+    parts = [
+        (start_label or _("起算日 %(date)s（当日不计入）")) % {"date": _d(s)},
+    ]
+    if unit == CALENDAR:
+        parts.append(ngettext("时限 %(n)d 个自然日", "时限 %(n)d 个自然日", limit) % {"n": limit})
+    else:
+        parts.append(ngettext("时限 %(n)d 个工作日", "时限 %(n)d 个工作日", limit) % {"n": limit})
+    end = result.due_index if result.due_index is not None else (result.pauses[-1][0] if result.pauses else s)
+    if unit != CALENDAR:
+        runs = cal.non_working_runs(s + 1, end)
+        if runs:
+            parts.append(
+                _("不计入的节假日：%(list)s")
+                % {"list": "、".join(f"{n} {_md(a)}" + ("" if a == b else _(" 至 %(d)s") % {"d": _md(b)}) for a, b, n in runs)}
+            )
+        makeups = cal.makeup_days(s + 1, end)
+        if makeups:
+            parts.append(_("调休上班计入：%(list)s") % {"list": "、".join(f"{_md(i)}（{_weekday(i)}）" for i in makeups)})
+    reasons = {p.first: p.reason for p in pauses}
+    for a, b in result.pauses:
+        if b is None:
+            parts.append(_("自 %(d)s 起暂停，尚未恢复，期间时限停止计算") % {"d": _d(a)})
+            continue
+        if result.due_index is not None and a > result.due_index:
+            continue
+        days = int(cal.cum[b] - cal.cum[a - 1]) if unit != CALENDAR else b - a + 1
+        reason = reasons.get(index_day(a), "")
+        parts.append(
+            _("暂停 %(n)d 个%(unit)s（%(a)s 至 %(b)s%(reason)s），不计入时限")
+            % {
+                "n": days,
+                "unit": _("自然日") if unit == CALENDAR else _("工作日"),
+                "a": _md(a),
+                "b": _md(b),
+                "reason": f"，{reason}" if reason else "",
+            }
+        )
+    if extension:
+        parts.append(_("延长 %(n)d 日") % {"n": extension})
+    if result.due_index is None:
+        parts.append(_("到期时间待恢复计时后确定"))
+    else:
+        due_text = _("到期 %(date)s 24:00") % {"date": _d(result.due_index)}
+        if result.rolled_from is not None:
+            due_text = _("期满日 %(last)s 为休息日，顺延至其后第一个工作日（民法典第二百零三条）：") % {
+                "last": _d(result.rolled_from)
+            } + due_text
+        parts.append(due_text)
+    if result.provisional:
+        parts.append(_("注意：用到了尚未载入官方节假日安排的年份，按周末规则临时计算"))
+    return "；".join(parts) + "。"
