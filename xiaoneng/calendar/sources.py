@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # chinesecalendar names holidays in English; the calendar shows the official names.
+# The names are stored in Chinese and translated when shown (gettext_noop marks them).
 HOLIDAY_NAMES_ZH = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "Mid-autumn Festival": "中秋节",
-    "National Day": "国庆节",
-    "Anti-Fascist 70th Day": "中国人民抗日战争胜利70周年纪念日",
+    "New Year's Day": gettext_noop("元旦"),
+    "Spring Festival": gettext_noop("春节"),
+    "Tomb-sweeping Day": gettext_noop("清明节"),
+    "Labour Day": gettext_noop("劳动节"),
+    "Dragon Boat Festival": gettext_noop("端午节"),
+    "Mid-autumn Festival": gettext_noop("中秋节"),
+    "National Day": gettext_noop("国庆节"),
+    "Anti-Fascist 70th Day": gettext_noop("中国人民抗日战争胜利70周年纪念日"),
 }
 
 

@@ -76,14 +76,14 @@ def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
     total = clock.limit
     extension = clock.extension_days
     if clock.unit == HOURS:
-        pauses = [(p.started_at, p.ended_at) for p in clock.pauses.all()]
+        pauses = [(p.started_at, p.ended_at) for p in clock.pauses.all()] if clock.pk else []
         due = add_hours(clock.start_at, total + extension, pauses)
         share = float(rule("clock_warn_share_hours"))
         warn = add_hours(clock.start_at, int((total + extension) - max(1, round(share * total))), pauses)
         return Derived(warn, due, False, local_date(due) if due else None, due is None)
     warn_days, warn_share = warn_settings()
     result = cal.compute(
-        local_date(clock.start_at), total, clock.unit, day_pauses(clock), extension, warn_days, warn_share
+        local_date(clock.start_at), total, clock.unit, day_pauses(clock) if clock.pk else [], extension, warn_days, warn_share
     )
     zone = tz()
     due_at = end_of_day(index_day(result.due_index), zone) if result.due_index is not None else None
@@ -193,3 +193,16 @@ def affected_by_days(first: date, last: date):
     return Clock.objects.exclude(state=Clock.State.STOPPED).filter(
         start_at__lt=end_of_day(last, zone)
     ).exclude(due_at__lt=datetime.combine(first, datetime.min.time(), tzinfo=zone))
+
+
+def explain_clock(clock: Clock, cal: WorkCalendar | None = None) -> str:
+    """The clock's explanation in the active language (see xiaoneng.clocks.explain)."""
+    from . import explain
+
+    if clock.unit == HOURS:
+        return explain.describe_hours(clock)
+    cal = cal or calendar_engine.current()
+    warn_days, warn_share = warn_settings()
+    pauses = day_pauses(clock) if clock.pk else []
+    result = cal.compute(local_date(clock.start_at), clock.limit, clock.unit, pauses, clock.extension_days, warn_days, warn_share)
+    return explain.describe(cal, result, clock.unit, clock.limit, clock.extension_days, pauses)

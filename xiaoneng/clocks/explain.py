@@ -54,7 +54,7 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
         if runs:
             parts.append(
                 _("不计入的节假日：%(list)s")
-                % {"list": "、".join(f"{n} {_md(a)}" + ("" if a == b else _(" 至 %(d)s") % {"d": _md(b)}) for a, b, n in runs)}
+                % {"list": "、".join(f"{_(n)} {_md(a)}" + ("" if a == b else _(" 至 %(d)s") % {"d": _md(b)}) for a, b, n in runs)}
             )
         makeups = cal.makeup_days(s + 1, end)
         if makeups:
@@ -91,4 +91,20 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
         parts.append(due_text)
     if result.provisional:
         parts.append(_("注意：用到了尚未载入官方节假日安排的年份，按周末规则临时计算"))
+    return "；".join(parts) + "。"
+
+
+def describe_hours(clock) -> str:
+    from django.utils import timezone
+
+    parts = [
+        _("起算 %(at)s") % {"at": timezone.localtime(clock.start_at).strftime("%Y-%m-%d %H:%M")},
+        ngettext("时限 %(n)d 小时", "时限 %(n)d 小时", clock.limit) % {"n": clock.limit},
+    ]
+    if clock.extension_days:
+        parts.append(_("延长 %(n)d 日") % {"n": clock.extension_days})
+    if clock.due_at is None:
+        parts.append(_("到期时间待恢复计时后确定"))
+    else:
+        parts.append(_("到期 %(at)s") % {"at": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")})
     return "；".join(parts) + "。"

@@ -1,0 +1,167 @@
+"""Clocks: stored deadlines, pauses, extensions, explanations and the monitoring pass."""
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from xiaoneng.clocks import actions, engine, monitor
+from xiaoneng.clocks.models import Clock, ClockEvent
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+def start(world, when="2026-09-28T10:00", limit=20, unit="working", **kw):
+    return actions.do_start_clock(
+        kind="test", start_at=at(when), limit=limit, unit=unit, organ=world.tianhe_bureau, label="测试办件", **kw
+    )
+
+
+def test_a_new_clock_stores_its_due_and_warning_moments(world):
+    clock = start(world)
+    assert clock.due_at == at("2026-10-31T00:00")  # 24:00 on 2026-10-30
+    # 20 working days, warn when max(2, 20 % of 20) = 4 remain: end of the 16th working day.
+    assert clock.warn_at == at("2026-10-27T00:00")
+    assert clock.next_check_at == clock.warn_at
+    assert clock.region_code == world.tianhe.prefix
+
+
+def test_it_pauses_the_clock_for_expert_review_and_resumes_it(world):
+    clock = start(world)
+    actions.do_pause_clock(clock, at=at("2026-10-12T09:00"), reason="专家评审", legal_basis="《行政许可法》第四十五条")
+    clock.refresh_from_db()
+    assert clock.state == Clock.State.PAUSED and clock.due_at is None
+    actions.do_resume_clock(clock, at=at("2026-10-14T17:00"))
+    clock.refresh_from_db()
+    # Stood still 10-13 and 10-14 (the day of suspension was worked): two working days later.
+    assert clock.due_at == at("2026-11-04T00:00")
+
+
+def test_an_extension_needs_reasons_and_an_approver_and_respects_the_legal_maximum(world):
+    clock = start(world)
+    with pytest.raises(actions.ClockError):
+        actions.do_extend_clock(clock, days=10, reason="", approver_name="局长")
+    with pytest.raises(actions.ClockError):
+        actions.do_extend_clock(clock, days=10, reason="情况复杂")
+    with pytest.raises(actions.ClockError):
+        actions.do_extend_clock(clock, days=11, reason="情况复杂", approver_name="局长", max_total=10)
+    actions.do_extend_clock(clock, days=10, reason="情况复杂", approver_name="局长", max_total=10)
+    clock.refresh_from_db()
+    assert clock.extension_days == 10 and clock.due_at == at("2026-11-14T00:00")
+
+
+def test_a_clock_refuses_naive_times(world):
+    with pytest.raises(actions.ClockError):
+        actions.do_start_clock(kind="test", start_at=datetime(2026, 9, 28, 10), limit=5, organ=world.tianhe_bureau)
+
+
+def test_a_stopped_clock_knows_whether_it_was_late(world):
+    clock = start(world, limit=1)
+    actions.do_stop_clock(clock, at=at("2026-09-30T10:00"))
+    clock.refresh_from_db()
+    assert clock.state == Clock.State.STOPPED and clock.next_check_at is None
+    assert clock.is_overdue(at("2027-01-01T00:00")) is True
+    actions.do_stop_clock(clock, at=at("2026-10-30T10:00"))  # a replay changes nothing
+    clock.refresh_from_db()
+    assert clock.stopped_at == at("2026-09-30T10:00")
+
+
+def test_hour_clocks_count_clock_time(world):
+    clock = start(world, when="2026-10-01T10:00", limit=24, unit="hours")
+    assert clock.due_at == at("2026-10-02T10:00")
+
+
+def test_it_explains_itself_in_chinese_and_in_english(world):
+    clock = start(world)
+    zh = engine.explain_clock(clock)
+    assert "国庆节" in zh and "2026-10-30 24:00" in zh
+    with translation.override("en"):
+        en = engine.explain_clock(clock)
+    assert "National Day" in en and "2026-10-30 24:00" in en
+
+
+def test_bulk_recompute_matches_one_by_one_derivation(world):
+    clocks = [start(world, when=f"2026-09-{d:02d}T09:00", limit=n) for d in range(1, 29) for n in (3, 20)]
+    Clock.objects.update(due_at=None, warn_at=None)
+    assert engine.recompute(Clock.objects.all()) == len(clocks)
+    for clock in Clock.objects.all():
+        fresh = engine.derive(clock)
+        assert (clock.due_at, clock.warn_at) == (fresh.due_at, fresh.warn_at)
+
+
+def test_the_monitoring_pass_warns_then_marks_overdue_each_once(world):
+    clock = start(world)
+    monitor.run_pass(at("2026-10-26T12:00"))
+    assert not ClockEvent.objects.exists()
+    first = monitor.run_pass(at("2026-10-28T12:00"))
+    assert first.warned == 1
+    assert monitor.run_pass(at("2026-10-29T12:00")).claimed == 0
+    later = monitor.run_pass(at("2026-11-02T12:00"))
+    assert later.overdue == 1
+    assert list(clock.events.values_list("kind", flat=True).order_by("kind")) == ["overdue", "warned"]
+    assert monitor.run_pass(at("2026-12-01T12:00")).claimed == 0
+
+
+def test_the_monitoring_pass_leaves_paused_and_stopped_clocks_alone(world):
+    paused = start(world)
+    actions.do_pause_clock(paused, at=at("2026-09-29T09:00"), reason="检测检验")
+    stopped = start(world)
+    actions.do_stop_clock(stopped, at=at("2026-09-29T09:00"))
+    result = monitor.run_pass(at("2027-06-01T00:00"))
+    assert result.overdue == 0
+
+
+def test_a_failing_listener_does_not_lose_the_other_clocks(world, monkeypatch):
+    good = start(world, limit=1)
+    bad = start(world, limit=1)
+
+    def listener(events):
+        if any(e.clock_id == bad.pk for e in events):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(monitor, "_listeners", [listener])
+    result = monitor.run_pass(at("2026-10-20T00:00"))
+    assert result.failed == 1
+    assert ClockEvent.objects.filter(clock=good, kind="overdue").exists()
+    bad.refresh_from_db()
+    assert bad.overdue_at is None and bad.next_check_at > at("2026-10-20T00:00")  # retried later
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_handle_each_due_clock_exactly_once(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent workers need PostgreSQL; SQLite has a single writer (see the sequential test above)")
+    for i in range(400):
+        Clock.objects.create(
+            kind="test", organ=world.tianhe_bureau, region_code=world.tianhe.prefix, start_at=at("2026-09-01T09:00"),
+            limit=1, due_at=at("2026-09-03T00:00"), warn_at=at("2026-09-02T00:00"), warned_at=at("2026-09-02T00:00"),
+            next_check_at=at("2026-09-03T00:00"),
+        )
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker(name):
+        try:
+            barrier.wait()
+            results.append(monitor.run_pass(at("2026-09-10T00:00"), batch_size=25, worker=name))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(r.claimed for r in results) == 400
+    assert all(r.claimed > 0 for r in results), "both workers should have taken a share"
+    assert ClockEvent.objects.filter(kind="overdue").count() == 400
+    assert set(ClockEvent.objects.values_list("worker", flat=True)) == {"w0", "w1"}
