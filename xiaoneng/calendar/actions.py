@@ -100,5 +100,5 @@ def do_set_day(day: date, *, is_working: bool, name: str = "", reason: str) -> O
         kind = "workday" if day.weekday() < 5 else "makeup"
     else:
         kind = "weekend" if day.weekday() >= 5 and not name else "holiday"
-    source = _("手工修改：%(reason)s") % {"reason": reason.strip()}[:200]
-    return _apply([Day(day, is_working, kind, name.strip()[:60])], source[:200], "calendar.set_day", [])
+    source = (_("手工修改：%(reason)s") % {"reason": reason.strip()})[:200]
+    return _apply([Day(day, is_working, kind, name.strip()[:60])], source, "calendar.set_day", [])
