@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for makemessages without needing Django settings at import time."""
+    return message
 
 # chinesecalendar names holidays in English; the calendar shows the official names.
 # The names are stored in Chinese and translated when shown (gettext_noop marks them).

@@ -85,6 +85,9 @@ class WorkCalendar:
         self.names = names or {}
         self.cum = np.cumsum(self.working, dtype=np.int32)
         self.cum_unofficial = np.cumsum(~self.official, dtype=np.int32)
+        # first_reaching[k]: the first day whose cumulative count reaches k, so that the
+        # N-th working day after day s is first_reaching[cum[s] + N] — two array reads.
+        self.first_reaching = np.searchsorted(self.cum, np.arange(int(self.cum[-1]) + 1), side="left").astype(np.int32)
         # next_working[i]: the first working day at or after day i (Civil Code Art. 203).
         idx = np.where(self.working, np.arange(N_DAYS), N_DAYS - 1)
         self.next_working = np.minimum.accumulate(idx[::-1])[::-1]
@@ -130,10 +133,10 @@ class WorkCalendar:
     def _add_working(self, s: int, n: int) -> int:
         if n <= 0:
             return s
-        i = int(np.searchsorted(self.cum, self.cum[s] + n, side="left"))
-        if i >= N_DAYS:
+        target = int(self.cum[s]) + n
+        if target >= self.first_reaching.size:
             raise OutOfRange(f"{n} working days after {index_day(s)} run past {LAST_DAY}")
-        return i
+        return int(self.first_reaching[target])
 
     def _add_calendar(self, s: int, n: int) -> int:
         i = s + max(n, 0)
@@ -151,8 +154,10 @@ class WorkCalendar:
         start = np.asarray(start, dtype=np.int64)
         n = np.asarray(n, dtype=np.int64)
         if unit == WORKING:
-            due = np.searchsorted(self.cum, self.cum[start] + n, side="left")
-            due = np.maximum(due, start)
+            target = self.cum[start] + n
+            if target.size and int(target.max()) >= self.first_reaching.size:
+                raise OutOfRange(f"a limit runs past {LAST_DAY}")
+            due = np.maximum(self.first_reaching[target], start)
         elif unit == CALENDAR:
             due = start + np.maximum(n, 0)
             due = self.next_working[np.minimum(due, N_DAYS - 1)]

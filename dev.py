@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The two Quick-start commands. Needs only Python >= 3.11.
+
+    python3 dev.py demo   # venv, install, migrate SQLite, seed the demo province,
+                          # then web server + monitoring loop on http://127.0.0.1:8000
+    python3 dev.py test   # venv, install with test extras (and Debian's Chromium when
+                          # possible), then lint and the whole test suite
+
+Both are idempotent: a second run reuses the virtual environment and the database.
+Set DATABASE_URL to run either against PostgreSQL instead of the embedded SQLite.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def run(*args, **kwargs) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def ensure_venv(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Xiaoneng needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        step(f"creating the virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    marker = VENV / f".installed{extras or '-base'}"
+    pyproject = ROOT / "pyproject.toml"
+    if marker.exists() and marker.stat().st_mtime >= pyproject.stat().st_mtime:
+        return
+    step("installing Xiaoneng and its pinned dependencies")
+    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f".{extras}")
+    marker.touch()
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it when we may (root with apt)."""
+    if shutil.which("chromium") or os.environ.get("XIAONENG_SKIP_BROWSER_INSTALL"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        step("installing Debian's Chromium for the browser tests")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+    if not shutil.which("chromium"):
+        print("note: Chromium is not installed; browser tests will be skipped", flush=True)
+
+
+def xiaoneng(*args) -> None:
+    run(BIN / "xiaoneng", *args)
+
+
+def demo() -> None:
+    ensure_venv()
+    step("migrating the database")
+    xiaoneng("migrate", "--no-input", "-v", "0")
+    step("loading the demo province")
+    xiaoneng("seed", "--scale", "demo")
+    step("starting the monitoring loop and the web server on http://127.0.0.1:8000 (Ctrl-C stops both)")
+    loop = subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT)
+    try:
+        xiaoneng("runserver", "127.0.0.1:8000", "--noreload")
+    except (KeyboardInterrupt, subprocess.CalledProcessError):
+        pass
+    finally:
+        loop.terminate()
+        loop.wait(timeout=10)
+
+
+def test(pytest_args: list[str]) -> int:
+    ensure_venv("[test]")
+    ensure_chromium()
+    step("ruff")
+    run(BIN / "ruff", "check", "xiaoneng", "tests", "bench", "dev.py")
+    step("makemigrations --check (models and migrations agree)")
+    xiaoneng("makemigrations", "--check", "--dry-run", "-v", "0")
+    step(f"pytest on {os.environ.get('DATABASE_URL', 'SQLite').split('@')[-1]}")
+    return subprocess.run([str(BIN / "pytest"), *pytest_args], cwd=ROOT).returncode
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test"}:
+        sys.exit(__doc__)
+    try:
+        if sys.argv[1] == "demo":
+            demo()
+        else:
+            sys.exit(test(sys.argv[2:]))
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})")
+
+
+if __name__ == "__main__":
+    main()
