@@ -153,6 +153,7 @@ USE_TZ = True
 # --- Static files (all served from the project; no CDN) -------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -201,6 +202,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a field called "kind"; name their enums explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganKindEnum": "xiaoneng.orgs.models.OrganKind",
+        "DayKindEnum": "xiaoneng.calendar.models.DayKind",
+        "ClockEventKindEnum": "xiaoneng.clocks.models.ClockEvent.Kind",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -55,7 +55,18 @@ def _jsonable(value):
     return value
 
 
-def record(action: str, obj=None, *, changes: dict | None = None, object_type: str = "", object_id="", object_repr: str = ""):
+def region_of(obj) -> str:
+    """The region prefix an object belongs to, by the conventions of the models."""
+    for attr in ("region_code", "prefix"):
+        value = getattr(obj, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    organ = getattr(obj, "organ", None) if getattr(obj, "organ_id", None) else None
+    return getattr(organ, "region_code", "") or ""
+
+
+def record(action: str, obj=None, *, changes: dict | None = None, object_type: str = "", object_id="",
+           object_repr: str = "", region_code: str = ""):
     """Append one entry to the chain, inside the caller's transaction.
 
     1. Lock the chain head (row lock on PostgreSQL; SQLite has one writer anyway).
@@ -67,6 +78,7 @@ def record(action: str, obj=None, *, changes: dict | None = None, object_type: s
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
+        region_code = region_code or region_of(obj)
     with transaction.atomic():
         head_qs = ChainHead.objects.all()
         if connection.features.has_select_for_update:
@@ -85,6 +97,7 @@ def record(action: str, obj=None, *, changes: dict | None = None, object_type: s
             object_repr=object_repr[:200],
             changes={k: _jsonable(v) for k, v in (changes or {}).items()},
             ip=ctx.ip,
+            region_code=region_code[:12],
             prev_hash=head.last_hash,
         )
         entry.hash = entry.compute_hash()

@@ -35,6 +35,8 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     changes = models.JSONField(_("变更"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("地址"), null=True, blank=True)
+    # Where the object belongs, so the log itself can be scoped like everything else.
+    region_code = models.CharField(_("区划"), max_length=12, blank=True, default="", db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -60,6 +62,7 @@ class AuditEntry(models.Model):
                 "object_repr": self.object_repr,
                 "changes": self.changes,
                 "ip": self.ip,
+                "region_code": self.region_code,
             },
             sort_keys=True,
             ensure_ascii=False,
