@@ -7,7 +7,7 @@ Example (zh-Hans): 起算日 2026-09-28（当日不计入）；时限 20 个工�
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from xiaoneng.lib.workdays import CALENDAR, WorkCalendar, index_day
 
@@ -54,11 +54,14 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
         if runs:
             parts.append(
                 _("不计入的节假日：%(list)s")
-                % {"list": "、".join(f"{_(n)} {_md(a)}" + ("" if a == b else _(" 至 %(d)s") % {"d": _md(b)}) for a, b, n in runs)}
+                % {"list": _("、").join(f"{_(n)} {_md(a)}" + ("" if a == b else _(" 至 %(d)s") % {"d": _md(b)}) for a, b, n in runs)}
             )
         makeups = cal.makeup_days(s + 1, end)
         if makeups:
-            parts.append(_("调休上班计入：%(list)s") % {"list": "、".join(f"{_md(i)}（{_weekday(i)}）" for i in makeups)})
+            parts.append(
+                _("调休上班计入：%(list)s")
+                % {"list": _("、").join(_("%(date)s（%(weekday)s）") % {"date": _md(i), "weekday": _weekday(i)} for i in makeups)}
+            )
     reasons = {p.first: p.reason for p in pauses}
     for a, b in result.pauses:
         if b is None:
@@ -72,10 +75,10 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
             _("暂停 %(n)d 个%(unit)s（%(a)s 至 %(b)s%(reason)s），不计入时限")
             % {
                 "n": days,
-                "unit": _("自然日") if unit == CALENDAR else _("工作日"),
+                "unit": pgettext("explanation", "自然日") if unit == CALENDAR else pgettext("explanation", "工作日"),
                 "a": _md(a),
                 "b": _md(b),
-                "reason": f"，{reason}" if reason else "",
+                "reason": _("，%(reason)s") % {"reason": reason} if reason else "",
             }
         )
     if extension:
@@ -91,7 +94,7 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
         parts.append(due_text)
     if result.provisional:
         parts.append(_("注意：用到了尚未载入官方节假日安排的年份，按周末规则临时计算"))
-    return "；".join(parts) + "。"
+    return _("；").join(parts) + _("。")
 
 
 def describe_hours(clock) -> str:
@@ -107,4 +110,4 @@ def describe_hours(clock) -> str:
         parts.append(_("到期时间待恢复计时后确定"))
     else:
         parts.append(_("到期 %(at)s") % {"at": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")})
-    return "；".join(parts) + "。"
+    return _("；").join(parts) + _("。")
