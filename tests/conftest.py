@@ -88,3 +88,37 @@ def fast_password_hashing(settings):
     """Argon2 costs ~0.3 s a user by design; tests create many users, so they use MD5.
     The production hasher is asserted in tests/test_settings.py."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def matters(world):
+    """Matters of the 广州 and 天河 bureaus, built through the catalogue actions."""
+    from xiaoneng.approvals.catalogue import Rules, StepSpec, do_create_matter
+
+    class M:
+        pass
+
+    m = M()
+    since = __import__("datetime").datetime(2025, 1, 1, tzinfo=__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    m.licence = do_create_matter(
+        code="440106-SP-001", name="食品经营许可", kind="licence", organ=world.tianhe_bureau,
+        rules=Rules(legal_basis="《食品安全法》第三十五条", legal_limit=20, promised_limit=10, effective_from=since,
+                    materials=["食品经营许可申请书", "营业执照复印件"],
+                    steps=[StepSpec("审查", 5), StepSpec("决定", 3)]),
+    )
+    m.paid = do_create_matter(
+        code="440106-SP-002", name="特种设备使用登记", kind="licence", organ=world.tianhe_bureau,
+        rules=Rules(legal_basis="《特种设备安全法》第三十三条", legal_limit=20, promised_limit=15, is_free=False,
+                    fee_standard=__import__("decimal").Decimal("100.00"), fee_basis="省物价局批复", effective_from=since),
+    )
+    m.first_review = do_create_matter(
+        code="4401-SP-003", name="食品生产许可", kind="licence", organ=world.gz_bureau,
+        rules=Rules(legal_basis="《食品安全法》第三十五条", legal_limit=20, promised_limit=20, needs_first_review=True,
+                    steps=[StepSpec("区局初审", 20, is_first_review=True), StepSpec("市局审批", 10)], effective_from=since),
+    )
+    m.parallel = do_create_matter(
+        code="4401-BL-001", name="企业投资项目并联审批", kind="licence", organ=world.gz_bureau,
+        rules=Rules(legal_basis="《行政许可法》第二十六条", legal_limit=45, promised_limit=30, is_parallel=True,
+                    co_organs=[world.tianhe_bureau, world.yuexiu_bureau], effective_from=since),
+    )
+    return m

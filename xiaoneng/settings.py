@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "xiaoneng.orgs",
     "xiaoneng.calendar",
     "xiaoneng.clocks",
+    "xiaoneng.notify",
+    "xiaoneng.approvals",
     "xiaoneng.web",
     "xiaoneng.api",
 ]
@@ -223,6 +225,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("XIAONENG_LOG_LEVEL", "WARNING")},
 }
+
+# --- Notifications (xiaoneng.notify) ----------------------------------------------------
+XIAONENG_NOTIFY_BACKEND = os.environ.get("XIAONENG_NOTIFY_BACKEND", "xiaoneng.notify.backends.ConsoleBackend")
+XIAONENG_NOTIFY_FILE = os.environ.get("XIAONENG_NOTIFY_FILE", str(VAR_DIR / "notifications.jsonl"))
+XIAONENG_SMS_URL = os.environ.get("XIAONENG_SMS_URL", "")
+XIAONENG_SMS_TOKEN = os.environ.get("XIAONENG_SMS_TOKEN", "")
+XIAONENG_SMS_TIMEOUT = float(os.environ.get("XIAONENG_SMS_TIMEOUT", "10"))
 
 # --- Programme rules that vary by province (defaults documented in xiaoneng/conf.py) --
 XIAONENG_CONFIG_FILE = os.environ.get("XIAONENG_CONFIG_FILE", "")

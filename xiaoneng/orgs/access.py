@@ -39,14 +39,16 @@ class ScopeFields:
     """Where a model's rows belong: a region-prefix field and/or an organ-path field."""
 
     region: str | None = None  # e.g. "region_code" or "organ__region_code"
-    organ_path: str | None = None  # e.g. "path" or "organ__path"
+    organ_path: tuple[str, ...] = ()  # e.g. ("path",) or ("organ__path", "parent__organ__path")
 
 
 SCOPE_FIELDS: dict[str, ScopeFields] = {}
 
 
-def register_scope(model, *, region: str | None = None, organ_path: str | None = None):
-    SCOPE_FIELDS[model._meta.label_lower] = ScopeFields(region=region, organ_path=organ_path)
+def register_scope(model, *, region: str | None = None, organ_path: str | tuple[str, ...] = ()):
+    """Declare where `model`'s rows belong. Several organ paths mean "any of them"."""
+    paths = (organ_path,) if isinstance(organ_path, str) else tuple(organ_path)
+    SCOPE_FIELDS[model._meta.label_lower] = ScopeFields(region=region, organ_path=paths)
     return model
 
 
@@ -89,7 +91,7 @@ def scope_q(user, perm: str, fields: ScopeFields) -> Q | None:
         if grant.region_id and fields.region:
             parts.append(Q(**{f"{fields.region}__under": grant.region.prefix}))
         elif grant.organ_id and fields.organ_path:
-            parts.append(Q(**{f"{fields.organ_path}__under": grant.organ.path}))
+            parts.extend(Q(**{f"{path}__under": grant.organ.path}) for path in fields.organ_path)
         elif grant.organ_id and fields.region and not fields.organ_path:
             # Rows that belong to a region only (e.g. the region tree itself): an organ
             # grant shows the organ's own region chain, nothing beneath other organs.

@@ -1,0 +1,292 @@
+"""Matters (事项目录) and approval cases (办件) under the Administrative Licensing Law.
+
+A matter is versioned: a case points at the `MatterVersion` in force when it was
+received, so later changes to the catalogue never move its deadlines. A case's life is
+the transition table in `workflow.py`; every change goes through `actions.py`, which
+also starts, pauses, extends and stops the case's clocks (xiaoneng.clocks).
+
+Parallel approval (并联审批): the application is a case with `is_parallel`, and each
+co-organ (and the lead organ itself) handles a sub-case whose `parent` is that case.
+The joint clock lives on the parent.
+"""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xiaoneng.clocks.models import Clock, Unit
+from xiaoneng.orgs.models import Organ, prefix_index
+
+
+class MatterKind(models.TextChoices):
+    LICENCE = "licence", _("行政许可")
+    CONFIRMATION = "confirmation", _("行政确认")
+    PAYMENT = "payment", _("行政给付")
+    SERVICE = "service", _("公共服务")
+    OTHER = "other", _("其他行政权力")
+
+
+class Matter(models.Model):
+    code = models.CharField(_("事项编码"), max_length=40, unique=True)
+    name = models.CharField(_("事项名称"), max_length=200)
+    kind = models.CharField(_("事项类型"), max_length=20, choices=MatterKind.choices)
+    organ = models.ForeignKey(Organ, verbose_name=_("实施机关"), on_delete=models.PROTECT, related_name="matters")
+    current = models.ForeignKey(
+        "MatterVersion", verbose_name=_("现行版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("事项")
+        verbose_name_plural = _("事项目录")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class MatterVersion(models.Model):
+    """The rules of a matter from `effective_from` on; never edited once a case uses it."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("版本"))
+    effective_from = models.DateTimeField(_("生效时间"))
+    legal_basis = models.TextField(_("设定依据"))
+    legal_limit = models.PositiveIntegerField(_("法定时限"))
+    legal_unit = models.CharField(_("法定时限单位"), max_length=10, choices=Unit.choices, default=Unit.WORKING)
+    promised_limit = models.PositiveIntegerField(_("承诺时限"))
+    promised_unit = models.CharField(_("承诺时限单位"), max_length=10, choices=Unit.choices, default=Unit.WORKING)
+    is_free = models.BooleanField(_("不收费"), default=True)
+    fee_standard = models.DecimalField(_("收费标准（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    fee_basis = models.CharField(_("收费依据"), max_length=300, blank=True)
+    materials = models.JSONField(_("申请材料"), default=list, blank=True)
+    needs_first_review = models.BooleanField(_("需下级机关初审"), default=False)
+    first_review_limit = models.PositiveIntegerField(_("初审时限（工作日）"), default=20)
+    is_parallel = models.BooleanField(_("并联审批"), default=False)
+    co_organs = models.ManyToManyField(Organ, verbose_name=_("协办机关"), blank=True, related_name="co_matters")
+    joint_limit = models.PositiveIntegerField(_("联合办理时限（工作日）"), default=45)
+    joint_extension_max = models.PositiveIntegerField(_("联合办理可延长（工作日）"), default=15)
+    extension_max = models.PositiveIntegerField(_("可延长（工作日）"), default=10)
+    certificate_limit = models.PositiveIntegerField(_("送达证件时限（工作日）"), default=10)
+    correction_limit = models.PositiveIntegerField(_("一次性告知补正时限（工作日）"), default=5)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事项版本")
+        verbose_name_plural = _("事项版本")
+        ordering = ["matter_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["matter", "number"], name="matter_version_unique")]
+
+    def __str__(self):
+        return f"{self.matter.code} v{self.number}"
+
+
+class MatterStep(models.Model):
+    version = models.ForeignKey(MatterVersion, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("环节"), max_length=60)
+    limit = models.PositiveIntegerField(_("环节时限"))
+    unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.WORKING)
+    is_first_review = models.BooleanField(_("下级初审环节"), default=False)
+
+    class Meta:
+        verbose_name = _("办理环节")
+        verbose_name_plural = _("办理环节")
+        ordering = ["version_id", "order"]
+        constraints = [models.UniqueConstraint(fields=["version", "order"], name="matter_step_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("已申请")
+    CORRECTION_REQUESTED = "correction_requested", _("待补正")
+    CORRECTED = "corrected", _("已补正")
+    ACCEPTED = "accepted", _("已受理")
+    REFUSED = "refused", _("不予受理")
+    SUSPENDED = "suspended", _("特别程序")
+    DECIDED = "decided", _("已决定")
+    CERTIFIED = "certified", _("已送达")
+    CLOSED = "closed", _("已办结")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Outcome(models.TextChoices):
+    GRANTED = "granted", _("准予许可")
+    DENIED = "denied", _("不予许可")
+
+
+class Case(models.Model):
+    case_no = models.CharField(_("办件编号"), max_length=64, unique=True)
+    matter_version = models.ForeignKey(MatterVersion, verbose_name=_("事项"), on_delete=models.PROTECT)
+    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="cases")
+    region_code = models.CharField(max_length=12, editable=False)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("并联申请"), null=True, blank=True, on_delete=models.CASCADE, related_name="subcases"
+    )
+    is_parallel = models.BooleanField(_("并联审批"), default=False)
+    first_review_organ = models.ForeignKey(
+        Organ, verbose_name=_("初审机关"), null=True, blank=True, on_delete=models.PROTECT, related_name="first_reviews"
+    )
+
+    applicant_name = models.CharField(_("申请人"), max_length=100)
+    applicant_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    verify_hash = models.CharField(max_length=128, blank=True, editable=False)
+
+    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, blank=True)
+    received_at = models.DateTimeField(_("收件时间"), db_index=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    deemed_accepted = models.BooleanField(_("视为受理"), default=False, help_text=_("逾期未一次性告知补正，自收到材料之日起视为受理"))
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    certified_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    reasons = models.TextField(_("理由"), blank=True)
+    fee_charged = models.DecimalField(_("实收费用（元）"), max_digits=12, decimal_places=2, default=0)
+    extended = models.BooleanField(_("已延长"), default=False)
+
+    # The clocks the law sets (DESIGN.md section 2); null until the case reaches them.
+    correction_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    promise_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    legal_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    certificate_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    source = models.ForeignKey(
+        "approvals.ExchangeSource", verbose_name=_("数据来源"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        ordering = ["-received_at"]
+        indexes = [prefix_index("case_region_like", "region_code"), models.Index(fields=["organ", "status"])]
+
+    def __str__(self):
+        return self.case_no
+
+    @property
+    def matter(self) -> Matter:
+        return self.matter_version.matter
+
+    def is_open(self) -> bool:
+        return self.status not in (Status.CLOSED, Status.REFUSED, Status.WITHDRAWN)
+
+
+class StatusChange(models.Model):
+    """One row per status change: who, when, from what to what, why (django-oscar style)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Status.choices)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(max_length=150, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+        ordering = ["at", "id"]
+
+
+class CaseEvent(models.Model):
+    """Everything else on the timeline: corrections, steps, pauses, extensions, fees."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("一次性告知补正")
+        STEP = "step", _("环节办结")
+        SUSPEND = "suspend", _("进入特别程序")
+        RESUME = "resume", _("恢复计时")
+        EXTEND = "extend", _("延长")
+        FEE = "fee", _("收费")
+        NOTIFY = "notify", _("通知申请人")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(_("时间"))
+    data = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class CaseStep(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(MatterStep, on_delete=models.PROTECT)
+    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT)
+    clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    handler = models.CharField(_("经办人"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "step__order"]
+        constraints = [models.UniqueConstraint(fields=["case", "step"], name="case_step_once")]
+
+
+class ExchangeSource(models.Model):
+    """An organ's own approval system that pushes case events (数据交换)."""
+
+    code = models.SlugField(_("来源编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    key_prefix = models.CharField(max_length=12, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=128, editable=False)
+    organs = models.ManyToManyField(Organ, verbose_name=_("可报送机关"), related_name="exchange_sources")
+    is_active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("数据交换来源")
+        verbose_name_plural = _("数据交换来源")
+
+    def __str__(self):
+        return self.code
+
+
+class ExchangeBatch(models.Model):
+    """A request body exactly as received, stored before anything is parsed."""
+
+    source = models.ForeignKey(ExchangeSource, on_delete=models.PROTECT, related_name="batches")
+    received_at = models.DateTimeField(_("接收时间"), db_index=True)
+    channel = models.CharField(_("渠道"), max_length=10, default="api")  # api | file
+    raw = models.TextField(_("原始数据"))
+    size = models.PositiveIntegerField(_("字节数"))
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    results = models.JSONField(_("处理结果"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("交换批次")
+        verbose_name_plural = _("交换批次")
+        ordering = ["-received_at"]
+
+
+class ExchangeEvent(models.Model):
+    class State(models.TextChoices):
+        APPLIED = "applied", _("已应用")
+        HELD = "held", _("等待前序事件")
+        REJECTED = "rejected", _("已拒收")
+        EXPIRED = "expired", _("等待超时")
+
+    source = models.ForeignKey(ExchangeSource, on_delete=models.PROTECT, related_name="events")
+    batch = models.ForeignKey(ExchangeBatch, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(_("事件编号"), max_length=100)
+    type = models.CharField(_("类型"), max_length=30)
+    occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("接收时间"))
+    lag_seconds = models.BigIntegerField(_("迟报秒数"), null=True, blank=True, db_index=True)
+    case_no = models.CharField(_("办件编号"), max_length=64, blank=True, db_index=True)
+    organ_code = models.CharField(_("机关代码"), max_length=18, blank=True)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, db_index=True)
+    error_field = models.CharField(max_length=60, blank=True)
+    error_reason = models.CharField(max_length=500, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("交换事件")
+        verbose_name_plural = _("交换事件")
+        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="exchange_event_once")]
+        indexes = [models.Index(fields=["state", "case_no", "occurred_at"], name="exchange_held")]

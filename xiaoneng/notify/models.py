@@ -1,0 +1,30 @@
+"""The outbox: every message is stored first and sent after the transaction commits.
+
+If sending fails the row stays `failed` with the error and can be sent again
+(`xiaoneng notify retry`), so no notification is lost to a gateway outage.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Message(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=10, default="sms")
+    to = models.CharField(_("接收人"), max_length=200)
+    text = models.TextField(_("内容"))
+    kind = models.CharField(_("类型"), max_length=40)
+    ref = models.CharField(_("关联"), max_length=100, blank=True, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
