@@ -8,6 +8,10 @@ import os
 import sys
 
 
+# Commands the issues name with a hyphen; Django's command modules cannot have one.
+ALIASES = {"exchange-source": "exchange_source", "open311-key": "open311_key"}
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoneng.settings")
     import django
@@ -21,7 +25,10 @@ def main() -> None:
     except (KeyError, OSError):
         who = "unknown"
     with acting_as(None, channel="command", label=f"cli:{who}"):
-        execute_from_command_line(["xiaoneng", *sys.argv[1:]])
+        args = sys.argv[1:]
+        if args and args[0] in ALIASES:
+            args[0] = ALIASES[args[0]]
+        execute_from_command_line(["xiaoneng", *args])
 
 
 if __name__ == "__main__":

@@ -34,6 +34,12 @@ DEFAULTS: dict[str, object] = {
     "licence_joint_extension_working_days": 15,
     "licence_first_review_working_days": 20,
     "licence_certificate_working_days": 10,
+    # Data exchange inbox: largest batch accepted, how long an out-of-order event may
+    # wait for its predecessors before it is flagged, and from how many hours after
+    # the fact an event counts as reported late.
+    "exchange_batch_max_events": 1000,
+    "exchange_hold_hours": 24,
+    "exchange_late_hours": 24,
     # Complaints (provincial practice; defaults within the usual ranges).
     "complaint_acceptance_working_days": 5,
     "complaint_handling_days": 30,
