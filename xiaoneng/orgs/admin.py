@@ -7,7 +7,7 @@ the audit log records them with channel "admin".
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from . import access
+from . import access, actions
 from .models import Grant, Organ, Post, PostTarget, Region, Staff, Unit, User
 
 admin.site.site_header = "效能监察平台 · 后台管理"
@@ -19,6 +19,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return access.scoped(super().get_queryset(request), request.user, self.perm)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A related region or organ must be inside the administrator's scope too.
+        if db_field.related_model in (Region, Organ):
+            kwargs["queryset"] = access.scoped(db_field.related_model.objects.all(), request.user, self.perm)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
         return access.has_perm(request.user, self.perm)
@@ -53,6 +59,13 @@ class OrganAdmin(ScopedAdmin):
     raw_id_fields = ("region", "parent")
     inlines = [UnitInline]
     list_select_related = ("region",)
+
+    def save_model(self, request, obj, form, change):
+        """Changes go through do_update_organ, which moves the paths of the whole subtree."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = [f for f in form.changed_data if f in {"credit_code", "name", "short_name", "kind", "region", "parent", "is_active"}]
+        actions.do_update_organ(Organ.objects.get(pk=obj.pk), **{f: form.cleaned_data[f] for f in fields})
 
 
 class TargetInline(admin.TabularInline):
