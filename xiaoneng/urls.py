@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from xiaoneng.orgs.import_views import import_page
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -8,5 +10,6 @@ urlpatterns = [
     path("calendar/", include("xiaoneng.calendar.urls")),
     path("clocks/", include("xiaoneng.clocks.urls")),
     path("audit/", include("xiaoneng.audit.urls")),
+    path("orgs/import/", import_page, name="orgs-import"),
     path("", include("xiaoneng.web.urls")),
 ]
