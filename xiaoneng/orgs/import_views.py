@@ -45,3 +45,12 @@ def import_page(request):
         run = import_regions if form.cleaned_data["what"] == "regions" else import_organs
         report = run(form.cleaned_data["file"].read(), dry_run=form.cleaned_data["dry_run"])
     return render(request, "orgs/import.html", {"form": form, "report": report})
+
+
+def _register_nav():
+    from xiaoneng.web.nav import NavItem, register
+
+    register(NavItem("orgs-import", _("导入区划与机关"), "orgs-import", section="system", check=may_import, order=15))
+
+
+_register_nav()
