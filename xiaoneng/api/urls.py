@@ -1,8 +1,28 @@
+"""REST API v1: read-only, scoped resources, the deadline calculator, and the OpenAPI docs.
+
+The Swagger page loads its start-up script as a separate file (SpectacularSwaggerSplitView)
+because the site's Content-Security-Policy forbids inline scripts; Redoc uses a
+template without the Google Fonts links, so both pages use only local assets.
+"""
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from .views.calendar import CalendarDayViewSet, DeadlineView
+from .views.clocks import ClockViewSet
+from .views.orgs import OrganViewSet, RegionViewSet, StaffViewSet
+
+router = SimpleRouter()
+router.register("regions", RegionViewSet, basename="api-region")
+router.register("organs", OrganViewSet, basename="api-organ")
+router.register("staff", StaffViewSet, basename="api-staff")
+router.register("clocks", ClockViewSet, basename="api-clock")
+router.register("calendar/days", CalendarDayViewSet, basename="api-calendar-day")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"), name="api-redoc"),
+    path("deadline/", DeadlineView.as_view(), name="api-deadline"),
+    *router.urls,
 ]

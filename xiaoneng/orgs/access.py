@@ -94,7 +94,7 @@ def scope_q(user, perm: str, fields: ScopeFields) -> Q | None:
             parts.extend(Q(**{f"{path}__under": grant.organ.path}) for path in fields.organ_path)
         elif grant.organ_id and fields.region and not fields.organ_path:
             # Rows that belong to a region only (e.g. the region tree itself): an organ
-            # grant shows the organ's own region chain, nothing beneath other organs.
+            # grant shows the organ's own region, not its ancestors nor other regions.
             parts.append(Q(**{fields.region: grant.organ.region_code}))
     if not parts:
         return Q(pk__in=[])

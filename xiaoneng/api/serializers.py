@@ -1,0 +1,179 @@
+"""Read-only representations. Views prepare the querysets (select/prefetch), so no
+serializer here issues a query of its own per row."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from xiaoneng.calendar.models import DayKind
+from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
+from xiaoneng.orgs.models import Organ, Post, PostTarget, Region, Staff, Unit
+
+
+class RegionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    level_display = serializers.CharField(source="get_level_display")
+    parent = RegionRefSerializer(allow_null=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "prefix", "name", "level", "level_display", "parent"]
+
+
+class OrganRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organ
+        fields = ["id", "name"]
+
+
+class OrganSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display")
+    region = RegionRefSerializer()
+
+    class Meta:
+        model = Organ
+        fields = ["id", "credit_code", "name", "short_name", "kind", "kind_display", "region", "region_code", "is_active"]
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "parent_id"]
+
+
+class PostTargetSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(source="__str__")
+
+    class Meta:
+        model = PostTarget
+        fields = ["indicator", "comparator", "value", "measure", "text"]
+
+
+class StaffRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Staff
+        fields = ["id", "name"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name", allow_null=True, default=None)
+    targets = PostTargetSerializer(many=True)
+    holders = StaffRefSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "unit", "duties", "targets", "holders"]
+
+
+class OrganDetailSerializer(OrganSerializer):
+    parent = serializers.SerializerMethodField(help_text="上级机关（仅当在您的范围内）/ parent organ, if in your scope")
+    units = UnitSerializer(many=True)
+    posts = PostSerializer(many=True)
+    staff_count = serializers.IntegerField(help_text="在职人员数 / active staff")
+
+    class Meta(OrganSerializer.Meta):
+        fields = [*OrganSerializer.Meta.fields, "parent", "units", "posts", "staff_count"]
+
+    @extend_schema_field(OrganRefSerializer(allow_null=True))
+    def get_parent(self, organ):
+        parent = self.context.get("visible_parent")
+        return OrganRefSerializer(parent).data if parent else None
+
+
+class UnitRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name"]
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    organ = OrganRefSerializer()
+    unit = UnitRefSerializer(allow_null=True)
+    posts = serializers.SlugRelatedField(slug_field="title", many=True, read_only=True)
+
+    class Meta:
+        model = Staff
+        fields = ["id", "name", "staff_no", "rank", "organ", "unit", "posts", "is_active"]
+
+
+class ClockSerializer(serializers.ModelSerializer):
+    organ = OrganRefSerializer(allow_null=True)
+    state_display = serializers.CharField(source="get_state_display")
+    unit_display = serializers.CharField(source="get_unit_display")
+    subject_type = serializers.SerializerMethodField()
+    is_overdue = serializers.BooleanField(source="overdue_now", help_text="现在是否超期（已停止的按停止时间）/ overdue now (stopped: at stop)")
+
+    class Meta:
+        model = Clock
+        fields = [
+            "id", "kind", "label", "subject_type", "subject_id", "organ", "region_code",
+            "start_at", "limit", "unit", "unit_display", "extension_days", "legal_basis",
+            "state", "state_display", "stopped_at", "warn_at", "due_at", "is_overdue", "provisional",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_subject_type(self, clock):
+        ct = clock.subject_type
+        return f"{ct.app_label}.{ct.model}" if ct else None
+
+
+class ClockPauseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClockPause
+        fields = ["started_at", "ended_at", "reason", "legal_basis", "announced_days"]
+
+
+class ClockExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClockExtension
+        fields = ["days", "reason", "approver_name", "at"]
+
+
+class ClockDetailSerializer(ClockSerializer):
+    pauses = ClockPauseSerializer(many=True)
+    extensions = ClockExtensionSerializer(many=True)
+    explanation = serializers.SerializerMethodField()
+
+    class Meta(ClockSerializer.Meta):
+        fields = [*ClockSerializer.Meta.fields, "pauses", "extensions", "explanation"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_explanation(self, clock):
+        return self.context.get("explanation")
+
+
+class CalendarDaySerializer(serializers.Serializer):
+    """A day of the working-day calendar; `provisional` when its year is not loaded."""
+
+    date = serializers.DateField()
+    weekday = serializers.IntegerField(help_text="1 星期一 Monday … 7 星期日 Sunday")
+    is_working = serializers.BooleanField()
+    kind = serializers.ChoiceField(choices=DayKind.choices)
+    kind_display = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    source = serializers.CharField(allow_blank=True)
+    provisional = serializers.BooleanField(help_text="年度尚未载入官方日历，按周末规则推算 / weekend rule, year not loaded")
+
+
+class DeadlinePauseSerializer(serializers.Serializer):
+    first = serializers.DateField()
+    last = serializers.DateField()
+
+
+class DeadlineSerializer(serializers.Serializer):
+    start_date = serializers.DateField()
+    unit = serializers.CharField()
+    limit = serializers.IntegerField()
+    extension = serializers.IntegerField()
+    due_date = serializers.DateField()
+    due_at = serializers.DateTimeField(help_text="到期时刻（该日 24:00）/ end of the due day, ISO 8601 with offset")
+    warn_date = serializers.DateField(allow_null=True)
+    working_days_counted = serializers.IntegerField()
+    calendar_days = serializers.IntegerField()
+    provisional = serializers.BooleanField()
+    pauses = DeadlinePauseSerializer(many=True)
+    explanation = serializers.CharField()

@@ -1,0 +1,1 @@
+"""API views, one module per area; every queryset passes through xiaoneng.orgs.access."""
