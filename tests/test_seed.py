@@ -4,6 +4,7 @@ The demo seed runs once for the whole module inside a transaction that is rolled
 the end, so the other test modules start from an empty database as usual.
 """
 import io
+import re
 import random
 
 import pytest
@@ -170,7 +171,8 @@ def test_demo_users_see_only_their_own_scope(seeded):
 
 
 def test_the_command_prints_progress_and_the_demo_logins(seeded):
-    assert "[1/4] regions" in seeded and "[3/4] people" in seeded
+    # Later capabilities add their own steps, so only the order of the first ones is fixed.
+    assert re.search(r"^\[1/\d+\] regions", seeded, re.M) and re.search(r"^\[3/\d+\] people", seeded, re.M)
     for header in ("用户名", "角色", "范围", "密码"):
         assert header in seeded
     for spec in seed.DEMO_USERS:
