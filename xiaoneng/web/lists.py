@@ -1,0 +1,142 @@
+"""Every list page in one shape: filtered, sorted, paged, exported to Excel, refreshed by htmx.
+
+A list page subclasses `ListPage` and says four things:
+
+1. `get_queryset()` — the rows the user may see (always through `access.scoped`);
+2. `form_class` — a GET form whose `filter(queryset)` applies the filters;
+3. `sorts` — the whitelist of sort keys, each a tuple of `order_by` fields
+   (`?sort=-name` reverses every field, so ties break the same way both ways);
+4. `columns` — the Excel export: header and value of each column.
+
+The same URL serves the full page, the htmx partial (only the results block, when the
+filter form changes) and `?export=xlsx` (exactly the filtered, sorted rows, every page).
+Without JavaScript the filter form is a plain GET form, so everything still works.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views import View
+
+from xiaoneng.lib.xlsx import xlsx_response
+
+
+@dataclass(frozen=True)
+class Column:
+    """One export column: a header and how to get the cell from a row."""
+
+    label: str
+    value: Callable[[Any], Any]
+
+
+class FilterForm(forms.Form):
+    """Base for list filter forms. Subclasses narrow a queryset in `filter()`."""
+
+    def filter(self, queryset):
+        return queryset
+
+
+def reverse_order(fields: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
+
+
+class ListPage(LoginRequiredMixin, View):
+    template_name: str = ""
+    partial_template_name: str = ""
+    form_class: type[FilterForm] = FilterForm
+    sorts: dict[str, tuple[str, ...]] = {}
+    default_sort: str = ""
+    per_page: int = 25
+    per_page_choices: tuple[int, ...] = (25, 50, 100)
+    columns: list[Column] = []
+    export_name: str = "export"  # file name stem; the date is appended
+    results_id: str = "list-results"
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def get_form_kwargs(self) -> dict:
+        return {}
+
+    def get_extra_context(self, page, form) -> dict:
+        return {}
+
+    def export_rows(self, queryset) -> Iterable:
+        """The export queryset as an iterable of rows; override to prefetch or post-process."""
+        return queryset.iterator(chunk_size=2000)
+
+    # -- request handling --------------------------------------------------------------
+    def current_sort(self) -> str:
+        wanted = self.request.GET.get("sort", "")
+        key = wanted.removeprefix("-")
+        return wanted if key in self.sorts else self.default_sort
+
+    def order_fields(self, sort: str) -> tuple[str, ...]:
+        fields = self.sorts[sort.removeprefix("-")]
+        return reverse_order(fields) if sort.startswith("-") else tuple(fields)
+
+    def current_per_page(self) -> int:
+        try:
+            value = int(self.request.GET.get("per_page", self.per_page))
+        except ValueError:
+            return self.per_page
+        return value if value in self.per_page_choices else self.per_page
+
+    def get(self, request, *args, **kwargs):
+        # A filter form is always bound: absent parameters are simply empty filters.
+        form = self.form_class(request.GET, **self.get_form_kwargs())
+        queryset = self.get_queryset()
+        # An invalid filter (say, a region outside the user's scope) shows nothing rather
+        # than silently dropping the filter: an export must never widen unexpectedly.
+        queryset = form.filter(queryset) if form.is_valid() else queryset.none()
+        sort = self.current_sort()
+        if sort:
+            queryset = queryset.order_by(*self.order_fields(sort))
+        if request.GET.get("export") == "xlsx":
+            return self.export(queryset)
+        paginator = Paginator(queryset, self.current_per_page())
+        page = paginator.get_page(request.GET.get("page"))
+        context = {
+            "form": form,
+            "page": page,
+            "rows": page.object_list,
+            "sort": sort,
+            "results_id": self.results_id,
+            "per_page": paginator.per_page,
+            "per_page_choices": self.per_page_choices,
+            **self.get_extra_context(page, form),
+        }
+        template = self.partial_template_name if self.wants_fragment() else self.template_name
+        response = render(request, template, context)
+        # The same URL answers with a fragment or a page: caches must keep them apart.
+        patch_vary_headers(response, ["HX-Request", "HX-Request-Type", "HX-History-Restore-Request"])
+        return response
+
+    def wants_fragment(self) -> bool:
+        """Only the results block: an htmx request aimed at part of the page.
+
+        A boosted link and a history restore (the Back button) replace the whole body,
+        so they get the whole page; htmx 4 also says so itself with HX-Request-Type.
+        """
+        htmx = getattr(self.request, "htmx", None)
+        if not htmx or htmx.boosted or htmx.history_restore_request:
+            return False
+        return htmx.request_type != "full"
+
+    def export(self, queryset):
+        rows = ([column.value(obj) for column in self.columns] for obj in self.export_rows(queryset))
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return xlsx_response(
+            f"{self.export_name}-{stamp}.xlsx",
+            str(self.export_name),
+            [str(c.label) for c in self.columns],
+            rows,
+        )
