@@ -40,6 +40,9 @@ DEFAULTS: dict[str, object] = {
     "exchange_batch_max_events": 1000,
     "exchange_hold_hours": 24,
     "exchange_late_hours": 24,
+    # Public case look-up: failed attempts allowed per client address and window (seconds).
+    "public_lookup_max_failures": 10,
+    "public_lookup_window_seconds": 600,
     # Complaints (provincial practice; defaults within the usual ranges).
     "complaint_acceptance_working_days": 5,
     "complaint_handling_days": 30,

@@ -11,5 +11,7 @@ urlpatterns = [
     path("clocks/", include("xiaoneng.clocks.urls")),
     path("audit/", include("xiaoneng.audit.urls")),
     path("orgs/import/", import_page, name="orgs-import"),
+    path("cases/", include("xiaoneng.approvals.urls")),
+    path("public/", include("xiaoneng.approvals.public_urls")),
     path("", include("xiaoneng.web.urls")),
 ]

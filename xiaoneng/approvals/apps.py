@@ -11,6 +11,7 @@ class ApprovalsConfig(AppConfig):
         from xiaoneng.audit.log import track
         from xiaoneng.orgs.access import register_scope
 
+        from . import nav  # noqa: F401  (adds 办件 and 事项目录 to the navigation)
         from .models import Case, ExchangeSource, Matter, MatterStep, MatterVersion
 
         # A case is seen by whoever sees its organ; the lead organ of a parallel

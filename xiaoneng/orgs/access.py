@@ -20,14 +20,15 @@ from .models import Grant, Organ, Role
 # so the whole matrix stays readable in one place.
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
-        {"org.view", "org.manage", "calendar.view", "calendar.manage", "clock.view", "audit.view", "user.manage"}
+        {"org.view", "org.manage", "calendar.view", "calendar.manage", "clock.view", "case.view", "audit.view",
+         "user.manage"}
     ),
-    Role.SUPERVISOR: frozenset({"org.view", "calendar.view", "clock.view", "supervise"}),
-    Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "lead"}),
-    Role.HANDLER: frozenset({"org.view", "calendar.view", "clock.view", "handle"}),
-    Role.COMPLAINT_OFFICER: frozenset({"org.view", "calendar.view", "clock.view", "complaint.handle"}),
+    Role.SUPERVISOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "supervise"}),
+    Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "lead"}),
+    Role.HANDLER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "handle"}),
+    Role.COMPLAINT_OFFICER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "complaint.handle"}),
     Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise"}),
-    Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "audit.view"}),
+    Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "audit.view"}),
 }
 
 # Navigation and calendar warnings go to the roles that watch deadlines.

@@ -6,7 +6,7 @@ one audit entry per step (bulk inserts bypass the per-row audit signals) and pri
 """
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
@@ -27,10 +27,21 @@ class Command(BaseCommand):
             help="demo: 省、市全部机关和广州市各区机关（一分钟内完成）；large: 每个县区都有机关；"
             "province: large 再加全部乡镇（街道）政府",
         )
+        parser.add_argument(
+            "--only", default="", metavar="STEP,STEP",
+            help="run only these steps (comma-separated names, e.g. regions,organs,people,users)",
+        )
 
-    def handle(self, *args, scale, **options):
+    def handle(self, *args, scale, only="", **options):
         autodiscover_modules("seed")
         steps = seed.seed_steps()
+        if only:
+            wanted = {name.strip() for name in only.split(",") if name.strip()}
+            unknown = wanted - {s.name for s in steps}
+            if unknown:
+                raise CommandError(f"unknown seed steps: {', '.join(sorted(unknown))}; "
+                                   f"known: {', '.join(s.name for s in steps)}")
+            steps = [s for s in steps if s.name in wanted]
         started = time.monotonic()
         with acting_as(None, channel=AuditEntry.Channel.COMMAND, label="seed"):
             for index, step in enumerate(steps, start=1):
