@@ -33,7 +33,7 @@ def run(*args, **kwargs) -> None:
 
 
 def ensure_venv(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is run by whatever python3 the machine has
         sys.exit(f"Xiaoneng needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         step(f"creating the virtual environment in {VENV}")

@@ -1,6 +1,6 @@
 """Clocks: stored deadlines, pauses, extensions, explanations and the monitoring pass."""
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -137,12 +137,14 @@ def test_a_failing_listener_does_not_lose_the_other_clocks(world, monkeypatch):
 def test_two_workers_at_once_handle_each_due_clock_exactly_once(world):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent workers need PostgreSQL; SQLite has a single writer (see the sequential test above)")
-    for i in range(400):
-        Clock.objects.create(
+    Clock.objects.bulk_create(
+        Clock(
             kind="test", organ=world.tianhe_bureau, region_code=world.tianhe.prefix, start_at=at("2026-09-01T09:00"),
             limit=1, due_at=at("2026-09-03T00:00"), warn_at=at("2026-09-02T00:00"), warned_at=at("2026-09-02T00:00"),
             next_check_at=at("2026-09-03T00:00"),
         )
+        for _ in range(400)
+    )
     results, errors = [], []
     barrier = threading.Barrier(2)
 

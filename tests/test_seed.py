@@ -4,8 +4,8 @@ The demo seed runs once for the whole module inside a transaction that is rolled
 the end, so the other test modules start from an empty database as usual.
 """
 import io
-import re
 import random
+import re
 
 import pytest
 from django.contrib.auth import authenticate
@@ -20,7 +20,6 @@ from xiaoneng.lib.codes import credit_code_error
 from xiaoneng.orgs import seed
 from xiaoneng.orgs.access import visible_organs
 from xiaoneng.orgs.models import Grant, Organ, OrganKind, Post, PostTarget, Region, Staff, Unit, User
-
 
 ORG_STEPS = "regions,organs,people,users"  # this module tests the organisation part of the seed
 

@@ -7,7 +7,6 @@ import getpass
 import os
 import sys
 
-
 # Commands the issues name with a hyphen; Django's command modules cannot have one.
 ALIASES = {"exchange-source": "exchange_source", "open311-key": "open311_key"}
 

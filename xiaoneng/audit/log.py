@@ -24,7 +24,8 @@ class Context:
     ip: str | None = None
 
 
-_context: contextvars.ContextVar[Context] = contextvars.ContextVar("audit_context", default=Context())
+# Context is a frozen dataclass, so sharing one default instance is safe.
+_context: contextvars.ContextVar[Context] = contextvars.ContextVar("audit_context", default=Context())  # noqa: B039
 
 
 @contextmanager

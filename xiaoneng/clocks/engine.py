@@ -9,9 +9,9 @@ explicit stand-still dates instead.
 """
 from __future__ import annotations
 
-from itertools import islice
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import numpy as np
