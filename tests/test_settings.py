@@ -43,3 +43,13 @@ def test_the_strongest_hasher_comes_first():
 
 def test_time_zone_and_language_defaults():
     assert settings.TIME_ZONE == "Asia/Shanghai" and settings.LANGUAGE_CODE == "zh-hans" and settings.USE_TZ
+
+
+def test_pages_open_in_chinese_even_for_an_english_browser(client):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+
+
+def test_the_api_follows_the_clients_language(client):
+    response = client.get("/api/v1/deadline/?start=2026-02-30&days=1", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.headers.get("Content-Language") == "en"

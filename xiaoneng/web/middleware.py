@@ -16,3 +16,20 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class ChineseFirstMiddleware:
+    """Pages open in Chinese until the user picks English with the language switch.
+
+    Django's LocaleMiddleware would otherwise follow the browser's Accept-Language, and
+    an office PC with an English browser would show the platform in English. The API
+    and Open311 keep honouring Accept-Language, since their clients ask explicitly.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(("/api/", "/open311/")):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
