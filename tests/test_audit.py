@@ -79,3 +79,34 @@ def test_commands_are_attributed_to_the_command_channel(world):
         record("calendar.test", object_type="x", object_id="1")
     entry = AuditEntry.objects.latest("id")
     assert (entry.channel, entry.actor_label) == ("command", "cli:root")
+
+
+def test_an_admin_change_lands_in_the_log_with_the_admin_channel(world, client):
+    client.force_login(world.admin, backend="django.contrib.auth.backends.ModelBackend")
+    organ = world.tianhe_bureau
+    url = f"/admin/orgs/organ/{organ.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update({"name": "广州市天河区市场监督管理局（更名）", "region": organ.region_id, "parent": organ.parent_id,
+                 "units-TOTAL_FORMS": 0, "units-INITIAL_FORMS": 0})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditEntry.objects.filter(object_type="orgs.organ", object_id=str(organ.pk), action="update").latest("id")
+    assert entry.channel == "admin" and entry.actor == world.admin
+    assert entry.changes["name"][1].endswith("（更名）")
+
+
+def test_a_command_run_through_the_console_script_is_attributed_to_the_command_channel(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XIAONENG_VAR_DIR": str(tmp_path)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xiaoneng", *a], capture_output=True, text=True, env=env, timeout=120)  # noqa: E731
+    assert run("migrate", "-v", "0").returncode == 0
+    notice = tmp_path / "2027.txt"
+    notice.write_text("year: 2027\nholiday: 2027-01-01 元旦\n", encoding="utf-8")
+    assert run("calendar", "import", str(notice)).returncode == 0
+    out = run("shell", "-c", "from xiaoneng.audit.models import AuditEntry as A; e=A.objects.latest('id'); print(e.channel, e.actor_label)")
+    channel, label = out.stdout.strip().splitlines()[-1].split()
+    assert channel == "command" and label.startswith("cli:")
