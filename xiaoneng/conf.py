@@ -40,6 +40,10 @@ DEFAULTS: dict[str, object] = {
     "exchange_batch_max_events": 1000,
     "exchange_hold_hours": 24,
     "exchange_late_hours": 24,
+    # Electronic supervision: deadline of an automatic supervision order (督办), and
+    # per-rule level overrides, e.g. {"overdue_legal": "red"} (levels: warning, yellow, red).
+    "supervision_order_working_days": 5,
+    "supervision_rule_levels": {},
     # Public case look-up: failed attempts allowed per client address and window (seconds).
     "public_lookup_max_failures": 10,
     "public_lookup_window_seconds": 600,

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "xiaoneng.clocks",
     "xiaoneng.notify",
     "xiaoneng.approvals",
+    "xiaoneng.supervision",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

@@ -37,6 +37,7 @@ from xiaoneng.orgs.models import Organ
 
 from . import notices
 from .models import Case, CaseEvent, CaseStep, Matter, MatterVersion, Outcome, Status
+from .signals import case_event
 from .workflow import set_status
 
 
@@ -64,7 +65,9 @@ def _locked(case: Case) -> Case:
 
 def _event(case: Case, kind: str, at: datetime, **data) -> CaseEvent:
     data = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
-    return CaseEvent.objects.create(case=case, kind=kind, at=at, data=data, actor_label=audit_context().label)
+    event = CaseEvent.objects.create(case=case, kind=kind, at=at, data=data, actor_label=audit_context().label)
+    case_event.send(sender=Case, case=case, event=event)
+    return event
 
 
 def verify_digest(case_no: str, code: str) -> str:

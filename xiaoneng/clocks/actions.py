@@ -15,6 +15,7 @@ from xiaoneng.audit.log import record
 
 from . import engine
 from .models import Clock, ClockExtension, ClockPause, Unit
+from .signals import clock_stopped
 
 
 class ClockError(ValueError):
@@ -140,4 +141,5 @@ def do_stop_clock(clock: Clock, *, at: datetime) -> Clock:
     clock.next_check_at = None
     clock.save(update_fields=["state", "stopped_at", "next_check_at"])
     record("clock.stop", clock, changes={"at": at, "overdue": clock.is_overdue(at)})
+    clock_stopped.send(sender=Clock, clock=clock, at=at)
     return clock

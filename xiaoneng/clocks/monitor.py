@@ -78,7 +78,9 @@ def claim(now: datetime, limit: int) -> list[Clock]:
 def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
     """What has happened to the clock by `now` that was not recorded yet (side-effect: stamps)."""
     events = []
-    if clock.due_at is not None and clock.due_at <= now and clock.overdue_at is None:
+    if clock.state == Clock.State.STOPPED:  # stopped since it was scheduled: nothing can happen to it
+        pass
+    elif clock.due_at is not None and clock.due_at <= now and clock.overdue_at is None:
         clock.overdue_at = now
         clock.warned_at = clock.warned_at or now  # past the deadline, a warning is moot
         events.append(ClockEvent(clock=clock, kind=ClockEvent.Kind.OVERDUE, at=now, worker=worker))

@@ -1,0 +1,241 @@
+"""Electronic supervision: rules raise alerts once, the ladder climbs, alerts and orders live."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xiaoneng.approvals import actions as cases
+from xiaoneng.approvals.catalogue import Rules, do_create_matter
+from xiaoneng.clocks import actions as clocks
+from xiaoneng.clocks import monitor
+from xiaoneng.orgs import access
+from xiaoneng.supervision import actions
+from xiaoneng.supervision.models import AccountabilityProposal, Alert, EarlyCompletion, SupervisionOrder
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text):
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+def accepted_case(matters, no="TH-S-1", when="2026-09-28T10:00", accept="2026-09-28T11:00", matter=None):
+    case, _ = cases.do_submit_case(matter=matter or matters.licence, case_no=no, applicant_name="张三",
+                                   received_at=at(when))
+    cases.do_accept_case(case, at=at(accept))
+    return case
+
+
+def rules_of(alerts):
+    return sorted(a.rule for a in alerts)
+
+
+# --- near deadline ---------------------------------------------------------------------------
+def test_a_clock_near_its_deadline_raises_a_warning_with_the_numbers(matters):
+    case = accepted_case(matters)  # promise 10 working days: due 10-16 (National Day skipped, Sat 10-10 counted)
+    monitor.run_pass(at("2026-10-15T09:00"))
+    warning = Alert.objects.filter(rule="near_deadline", clock__kind="case.promise").get()
+    assert warning.level == "warning" and warning.organ == case.organ
+    assert "2026-10-16 24:00" in warning.message and "还剩 2 个工作日" in warning.message
+
+
+def test_no_warning_before_the_threshold_even_across_a_holiday(matters):
+    accepted_case(matters)
+    # 09-30: the promise is due 10-16 and the National Day break lies between: more than 2 working days remain
+    monitor.run_pass(at("2026-09-30T18:00"))
+    assert not Alert.objects.filter(rule="near_deadline", clock__kind="case.promise").exists()
+
+
+def test_a_make_up_saturday_counts_towards_the_warning(matters):
+    case = accepted_case(matters)
+    # promise 10 wd, warn when max(2, 20%)=2 remain: after the 8th working day, 10-14 (Sat 10-10 is the 5th)
+    case.refresh_from_db()
+    assert case.promise_clock.warn_at == at("2026-10-15T00:00")
+
+
+# --- overdue and the ladder --------------------------------------------------------------------
+def test_overdue_against_the_promise_and_the_law_are_two_findings_with_yellow_cards_and_orders(matters):
+    case = accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))  # past the promise (10-16), not the law (10-30)
+    assert Alert.objects.filter(rule="overdue_promise", level="yellow").count() == 1
+    assert not Alert.objects.filter(rule="overdue_legal").exists()
+    order = SupervisionOrder.objects.get(alert__rule="overdue_promise")
+    assert order.organ == case.organ and order.clock.limit == 5
+    monitor.run_pass(at("2026-10-31T09:00"))
+    assert Alert.objects.filter(rule="overdue_legal", level="yellow").count() == 1
+
+
+def test_an_order_not_done_in_time_brings_a_red_card_and_an_accountability_proposal(matters):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    order = SupervisionOrder.objects.get()
+    monitor.run_pass(order.clock.due_at + timedelta(hours=1))
+    red = Alert.objects.get(rule="order_overdue")
+    assert red.level == "red" and AccountabilityProposal.objects.filter(alert=red).exists()
+
+
+def test_a_reported_and_verified_order_brings_no_red_card(matters):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    order = SupervisionOrder.objects.get()
+    actions.do_report_order(order, text="已办结并向申请人致歉", at=at("2026-10-16T09:00"))
+    actions.do_verify_order(order, accepted=True, note="核实属实", at=at("2026-10-16T15:00"))
+    monitor.run_pass(at("2026-12-01T09:00"))
+    assert not Alert.objects.filter(rule="order_overdue").exists()
+
+
+def test_two_passes_never_raise_the_same_alert_twice(matters):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    n = Alert.objects.count()
+    from xiaoneng.clocks.models import Clock
+
+    # replay everything the open clocks have seen
+    Clock.objects.exclude(state="stopped").update(overdue_at=None, warned_at=None, next_check_at=at("2026-10-01T00:00"))
+    monitor.run_pass(at("2026-10-17T10:00"))
+    assert Alert.objects.count() == n
+
+
+def test_a_step_overdue_while_the_case_is_not(matters):
+    accepted_case(matters, when="2026-11-02T08:00", accept="2026-11-02T09:00")  # step 审查 5 wd: due 11-09; promise 11-16
+    monitor.run_pass(at("2026-11-10T09:00"))
+    assert Alert.objects.filter(rule="step_overdue").count() == 1
+    assert not Alert.objects.filter(rule="overdue_promise").exists()
+
+
+def test_a_correction_clock_running_out_is_a_yellow_card(matters):
+    cases.do_submit_case(matter=matters.licence, case_no="TH-C-1", applicant_name="李四", received_at=at("2026-11-02T09:00"))
+    monitor.run_pass(at("2026-11-06T09:00"))
+    assert not Alert.objects.filter(rule="correction_late").exists()
+    monitor.run_pass(at("2026-11-10T09:00"))  # 5 working days ended 11-09 24:00
+    assert Alert.objects.get(rule="correction_late").level == "yellow"
+
+
+def test_a_certificate_later_than_ten_working_days(matters):
+    case = accepted_case(matters)
+    cases.do_decide_case(case, outcome="granted", at=at("2026-10-09T10:00"))
+    monitor.run_pass(at("2026-10-22T10:00"))  # 10 working days end 10-22 (Sat 10-10 counts)
+    assert not Alert.objects.filter(rule="certificate_late").exists()
+    monitor.run_pass(at("2026-10-23T10:00"))
+    assert Alert.objects.filter(rule="certificate_late").exists()
+
+
+def test_a_suspension_without_legal_basis_and_one_longer_than_announced(matters):
+    case = accepted_case(matters)
+    cases.do_suspend_case(case, reason="检测", announced_days=3, at=at("2026-10-08T09:00"))
+    assert Alert.objects.get(rule="suspension_without_basis").level == "yellow"
+    cases.do_resume_case(case, at=at("2026-10-15T09:00"))
+    assert Alert.objects.filter(rule="suspension_overrun").exists()
+
+
+def test_a_suspension_with_basis_and_within_its_announced_days_raises_nothing(matters):
+    case = accepted_case(matters)
+    cases.do_suspend_case(case, reason="专家评审", legal_basis="《行政许可法》第四十五条", announced_days=5,
+                          at=at("2026-10-08T09:00"))
+    cases.do_resume_case(case, at=at("2026-10-12T09:00"))
+    assert not Alert.objects.filter(rule__startswith="suspension").exists()
+
+
+def test_fees_above_the_standard_or_on_a_free_matter(matters):
+    paid = accepted_case(matters, no="TH-F-1", matter=matters.paid)
+    cases.do_charge_fee(paid, amount="100.00")
+    assert not Alert.objects.filter(rule="fee_above_standard").exists()
+    cases.do_charge_fee(paid, amount="30.00")
+    assert "超过收费标准 100.00" in Alert.objects.get(rule="fee_above_standard").message
+    free = accepted_case(matters, no="TH-F-2")
+    cases.do_charge_fee(free, amount="5")
+    assert Alert.objects.filter(rule="fee_above_standard", subject_id=free.pk).exists()
+
+
+def test_early_completion_is_a_positive_figure_not_an_alert(matters):
+    case = accepted_case(matters)
+    cases.do_decide_case(case, outcome="granted", at=at("2026-10-09T10:00"))
+    early = EarlyCompletion.objects.get()
+    assert early.working_days_saved == 6  # 10-10 (make-up Saturday), 10-12 … 10-16
+    assert not Alert.objects.exists()
+
+
+# --- alert life ------------------------------------------------------------------------------
+def test_the_alert_life_explain_then_verify(matters, world):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    alert = Alert.objects.get(rule="overdue_promise")
+    with pytest.raises(actions.SupervisionError):
+        actions.do_explain_alert(alert, text=" ")
+    actions.do_explain_alert(alert, text="申请人补交材料延误", actor=world.county_handler)
+    actions.do_close_alert(alert, note="核实属实，已整改", actor=world.county_supervisor)
+    alert.refresh_from_db()
+    assert alert.status == "closed" and [s.kind for s in alert.steps.all()] == ["raise", "explain", "close"]
+    with pytest.raises(actions.SupervisionError):
+        actions.do_dismiss_alert(alert, reasons="x")
+
+
+def test_an_appeal_is_decided_by_a_supervisor(matters, world):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    alert = Alert.objects.get(rule="overdue_promise")
+    actions.do_appeal_alert(alert, reasons="系统时间错误", actor=world.county_handler)
+    actions.do_decide_appeal(alert, accepted=False, reasons="经核查时间无误", actor=world.county_supervisor)
+    alert.refresh_from_db()
+    assert alert.status == "raised"
+    actions.do_appeal_alert(alert, reasons="补充证据", actor=world.county_handler)
+    actions.do_decide_appeal(alert, accepted=True, reasons="申诉成立", actor=world.county_supervisor)
+    alert.refresh_from_db()
+    assert alert.status == "dismissed"
+
+
+def test_an_alert_can_be_escalated_into_an_order_by_hand(matters):
+    accepted_case(matters)
+    monitor.run_pass(at("2026-10-15T09:00"))
+    warning = Alert.objects.filter(rule="near_deadline").first()
+    order = actions.do_escalate_alert(warning, demand="请于3个工作日内办结", days=3)
+    assert order.alert == warning and order.clock.limit == 3
+
+
+def test_an_order_by_hand_and_a_take_over_by_a_higher_level(world):
+    order = actions.do_open_order(organ=world.tianhe_bureau, source="media", title="窗口推诿扯皮",
+                                  demand="核查并整改", issuer=world.tianhe, at=at("2026-11-02T09:00"))
+    with pytest.raises(actions.SupervisionError):
+        actions.do_take_over_order(order, issuer=world.tianhe)
+    actions.do_take_over_order(order, issuer=world.gz)
+    order.refresh_from_db()
+    assert order.taken_over and order.issuer_region_code == "4401"
+    with pytest.raises(actions.SupervisionError) as info:
+        actions.do_open_order(organ=world.tianhe_bureau, source="rumour", title="x", demand="y")
+    assert info.value.field == "source"
+
+
+def test_a_returned_order_goes_back_to_the_organ(world):
+    order = actions.do_open_order(organ=world.tianhe_bureau, source="inspection", title="暗访发现", demand="整改")
+    actions.do_report_order(order, text="已整改")
+    actions.do_verify_order(order, accepted=False, note="整改不到位")
+    order.refresh_from_db()
+    assert order.status == "open"
+
+
+# --- scope -----------------------------------------------------------------------------------
+def test_a_county_supervisor_never_sees_another_countys_alerts(world, matters):
+    accepted_case(matters)
+    futian_matter = do_create_matter(
+        code="440304-SP-001", name="食品经营许可", kind="licence", organ=world.futian_bureau,
+        rules=Rules(legal_basis="《食品安全法》", legal_limit=20, promised_limit=10, effective_from=at("2025-01-01T00:00")),
+    )
+    accepted_case(matters, no="FT-S-1", matter=futian_matter)
+    monitor.run_pass(at("2026-10-17T09:00"))
+    mine = access.scoped(Alert.objects.all(), world.county_supervisor, "supervise")
+    assert mine.exists() and not mine.filter(organ=world.futian_bureau).exists()
+    assert access.scoped(Alert.objects.all(), world.province_supervisor, "supervise").filter(organ=world.futian_bureau).exists()
+    assert not access.scoped(Alert.objects.all(), world.outsider, "supervise").exists()
+
+
+def test_fee_decimal_in_message(matters):
+    paid = accepted_case(matters, no="TH-F-3", matter=matters.paid)
+    cases.do_charge_fee(paid, amount=Decimal("150.50"))
+    assert "50.50" in Alert.objects.get(rule="fee_above_standard").message
+
+
+def test_clock_stop_before_start_guard(world):
+    clock = clocks.do_start_clock(kind="case.promise", start_at=at("2026-11-02T09:00"), limit=5, organ=world.tianhe_bureau)
+    clocks.do_stop_clock(clock, at=at("2026-11-20T09:00"))  # late: no early completion
+    assert not EarlyCompletion.objects.exists()

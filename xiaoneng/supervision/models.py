@@ -1,0 +1,180 @@
+"""Electronic supervision (电子监察): alerts with warning / yellow / red levels, their life,
+supervision orders (督办) and accountability proposals.
+
+An alert is raised by a rule (xiaoneng/supervision/rules/, one module per rule) about a
+subject — usually a case or one of its clocks — with the numbers that make the
+finding and its legal basis. `dedup_key` is unique, so the same finding is never
+raised twice, even by two monitoring workers at once.
+"""
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xiaoneng.clocks.models import Clock
+from xiaoneng.orgs.models import Organ, prefix_index
+
+
+class Level(models.TextChoices):
+    WARNING = "warning", _("预警")
+    YELLOW = "yellow", _("黄牌")
+    RED = "red", _("红牌")
+
+
+LEVEL_RANK = {Level.WARNING: 1, Level.YELLOW: 2, Level.RED: 3}
+
+
+class AlertStatus(models.TextChoices):
+    RAISED = "raised", _("待说明")
+    EXPLAINED = "explained", _("已说明")
+    APPEALED = "appealed", _("申诉中")
+    CLOSED = "closed", _("已办结")
+    DISMISSED = "dismissed", _("已撤销")
+    ESCALATED = "escalated", _("已升级督办")
+
+
+class Alert(models.Model):
+    rule = models.CharField(_("规则"), max_length=60, db_index=True)
+    level = models.CharField(_("等级"), max_length=10, choices=Level.choices, db_index=True)
+    status = models.CharField(_("状态"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.RAISED,
+                              db_index=True)
+    organ = models.ForeignKey(Organ, verbose_name=_("责任机关"), on_delete=models.PROTECT, related_name="alerts")
+    region_code = models.CharField(max_length=12, editable=False)
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_label = models.CharField(_("对象"), max_length=200, blank=True)
+    clock = models.ForeignKey(Clock, verbose_name=_("时限"), null=True, blank=True, on_delete=models.SET_NULL)
+    message = models.TextField(_("情况"))
+    evidence = models.JSONField(_("证据"), default=dict, blank=True)
+    legal_basis = models.CharField(_("依据"), max_length=300, blank=True)
+    raised_at = models.DateTimeField(_("发现时间"), db_index=True)
+    dedup_key = models.CharField(max_length=200, unique=True, editable=False)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("监察预警")
+        verbose_name_plural = _("监察预警")
+        ordering = ["-raised_at", "-id"]
+        indexes = [prefix_index("alert_region_like", "region_code"), models.Index(fields=["organ", "status"])]
+
+    def __str__(self):
+        return f"{self.get_level_display()} · {self.subject_label or self.rule}"
+
+    def is_open(self) -> bool:
+        return self.status in (AlertStatus.RAISED, AlertStatus.EXPLAINED, AlertStatus.APPEALED)
+
+
+class AlertStep(models.Model):
+    """Every step of an alert's life: explanation, verification, appeal, decision."""
+
+    class Kind(models.TextChoices):
+        RAISE = "raise", _("发现")
+        EXPLAIN = "explain", _("情况说明")
+        CLOSE = "close", _("核实办结")
+        DISMISS = "dismiss", _("撤销")
+        ESCALATE = "escalate", _("升级督办")
+        APPEAL = "appeal", _("申诉")
+        UPHOLD = "uphold", _("维持")
+        ACCEPT_APPEAL = "accept_appeal", _("申诉成立")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=12, choices=AlertStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=AlertStatus.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(max_length=150, blank=True)
+    text = models.TextField(blank=True)
+    attachment = models.FileField(upload_to="supervision/%Y/%m/", blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class OrderSource(models.TextChoices):
+    ALERT = "alert", _("电子监察预警")
+    INSPECTION = "inspection", _("明察暗访")
+    MEDIA = "media", _("媒体报道")
+    LEADER = "leader", _("领导批示")
+    COMPLAINT = "complaint", _("效能投诉")
+    OTHER = "other", _("其他")
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("督办中")
+    REPORTED = "reported", _("已反馈")
+    CLOSED = "closed", _("已办结")
+
+
+class SupervisionOrder(models.Model):
+    """督办: a written demand to an organ to put something right by a deadline."""
+
+    number = models.CharField(_("督办编号"), max_length=40, unique=True)
+    source = models.CharField(_("来源"), max_length=12, choices=OrderSource.choices)
+    alert = models.ForeignKey(Alert, verbose_name=_("预警"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="orders")
+    organ = models.ForeignKey(Organ, verbose_name=_("被督办机关"), on_delete=models.PROTECT, related_name="orders")
+    region_code = models.CharField(max_length=12, editable=False)
+    issuer_region_code = models.CharField(_("督办层级"), max_length=12)
+    title = models.CharField(_("事项"), max_length=200)
+    demand = models.TextField(_("督办要求"))
+    status = models.CharField(_("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN,
+                              db_index=True)
+    clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField(_("督办时间"))
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    taken_over = models.BooleanField(_("提级督办"), default=False)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["-opened_at"]
+        indexes = [prefix_index("order_region_like", "region_code")]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class OrderStep(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", _("立项督办")
+        FEEDBACK = "feedback", _("机关反馈")
+        VERIFY = "verify", _("核实办结")
+        RETURN = "return", _("退回重办")
+        TAKE_OVER = "take_over", _("提级督办")
+
+    order = models.ForeignKey(SupervisionOrder, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor_label = models.CharField(max_length=150, blank=True)
+    text = models.TextField(blank=True)
+    attachment = models.FileField(upload_to="supervision/%Y/%m/", blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class AccountabilityProposal(models.Model):
+    """A red card proposes accountability; the accountability capability takes it from here."""
+
+    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="proposal")
+    organ = models.ForeignKey(Organ, on_delete=models.PROTECT)
+    region_code = models.CharField(max_length=12, editable=False)
+    reason = models.TextField()
+    proposed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("问责建议")
+        verbose_name_plural = _("问责建议")
+
+
+class EarlyCompletion(models.Model):
+    """Early completion is a positive figure, not an alert: days saved against the promise."""
+
+    clock = models.OneToOneField(Clock, on_delete=models.CASCADE, related_name="+")
+    organ = models.ForeignKey(Organ, on_delete=models.PROTECT)
+    region_code = models.CharField(max_length=12, editable=False)
+    working_days_saved = models.IntegerField()
+    at = models.DateTimeField()

@@ -1,0 +1,60 @@
+"""Supervision rules: one module per rule, each registering itself here.
+
+A rule looks at what happened — clock events from the monitoring pass (warned,
+overdue) or case events as they are recorded — and returns `Finding`s: the level, the
+organ, the subject, a message that explains the finding with its numbers, the
+evidence and the legal basis. `xiaoneng.supervision.engine` turns findings into alerts
+(once each) and applies the escalation ladder.
+
+A rule's level is configuration: `supervision_rule_levels` in xiaoneng.conf maps a rule
+code to "warning", "yellow" or "red" and overrides the rule's default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from pkgutil import iter_modules
+
+from xiaoneng.conf import rule as conf_rule
+
+
+@dataclass
+class Finding:
+    rule: str
+    level: str
+    organ: object
+    subject: object
+    message: str
+    legal_basis: str = ""
+    evidence: dict = field(default_factory=dict)
+    clock: object = None
+    key: str = ""  # distinguishes several findings of one rule on one subject
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    default_level: str
+    legal_basis: str
+    on_clock_event: object = None  # fn(event, clock, case_or_none) -> list[Finding]
+    on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
+
+    @property
+    def level(self) -> str:
+        return (conf_rule("supervision_rule_levels") or {}).get(self.code, self.default_level)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    RULES[rule.code] = rule
+    return rule
+
+
+def load_all() -> dict[str, Rule]:
+    """Import every rule module of this package (each registers itself)."""
+    for info in iter_modules(__path__):
+        import_module(f"{__name__}.{info.name}")
+    return RULES

@@ -1,0 +1,46 @@
+"""Small helpers shared by the rule modules (not a rule itself: no `register` call)."""
+from django.utils import timezone
+
+from xiaoneng.calendar.engine import current
+from xiaoneng.clocks.engine import local_date
+
+
+def due_text(clock) -> str:
+    """A deadline the way the law counts it: 24:00 of the last day."""
+    if clock.due_at is None:
+        return "—"
+    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
+    return f"{last_day:%Y-%m-%d} 24:00"
+
+
+def working_days_left(clock, now) -> int:
+    if clock.due_at is None:
+        return 0
+    # Today counts while it lasts: at 09:00 on the last day, one working day remains.
+    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
+    return max(current(check=False).working_days_between(local_date(now) - timezone.timedelta(days=1), last_day), 0)
+
+
+def working_days_late(clock, now) -> int:
+    if clock.due_at is None:
+        return 0
+    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
+    return max(current(check=False).working_days_between(last_day, local_date(now)), 0)
+
+
+def organ_of(clock, case):
+    return (case.organ if case is not None else None) or clock.organ
+
+
+def evidence(clock, **extra) -> dict:
+    return {
+        "clock": clock.pk,
+        "kind": clock.kind,
+        "start_at": clock.start_at.isoformat(),
+        "limit": clock.limit,
+        "unit": clock.unit,
+        "extension_days": clock.extension_days,
+        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "provisional": clock.provisional,
+        **extra,
+    }
