@@ -239,3 +239,39 @@ def test_clock_stop_before_start_guard(world):
     clock = clocks.do_start_clock(kind="case.promise", start_at=at("2026-11-02T09:00"), limit=5, organ=world.tianhe_bureau)
     clocks.do_stop_clock(clock, at=at("2026-11-20T09:00"))  # late: no early completion
     assert not EarlyCompletion.objects.exists()
+
+
+# --- what organs' systems report -------------------------------------------------------------
+def _exchange_events(world, *rows):
+    from django.utils import timezone
+
+    from xiaoneng.approvals.models import ExchangeBatch, ExchangeEvent, ExchangeSource
+    from xiaoneng.approvals.signals import exchange_processed
+
+    source = ExchangeSource.objects.create(code="th-system", name="天河审批系统", key_prefix="x", key_hash="x")
+    batch = ExchangeBatch.objects.create(source=source, received_at=timezone.now(), raw="[]", size=2)
+    events = [
+        ExchangeEvent.objects.create(source=source, batch=batch, event_id=f"e{i}", received_at=timezone.now(),
+                                     organ_code=world.tianhe_bureau.credit_code, payload={}, **row)
+        for i, row in enumerate(rows)
+    ]
+    exchange_processed.send(sender=ExchangeEvent, events=events)
+    return events
+
+
+def test_a_late_report_and_an_irregular_act_reported_by_a_system_become_alerts(world):
+    _exchange_events(
+        world,
+        {"type": "accepted", "case_no": "X-1", "state": "applied", "lag_seconds": 3 * 24 * 3600},
+        {"type": "refused", "case_no": "X-2", "state": "rejected", "error_field": "reasons", "error_reason": "缺少理由",
+         "lag_seconds": 60},
+        {"type": "step_completed", "case_no": "X-3", "state": "rejected", "error_field": "step",
+         "error_reason": "环节顺序不符", "lag_seconds": 60},
+    )
+    assert rules_of(Alert.objects.all()) == ["late_report", "process_anomaly", "refusal_without_reasons"]
+    assert "迟报 72.0 小时" in Alert.objects.get(rule="late_report").message
+
+
+def test_a_timely_valid_report_raises_nothing(world):
+    _exchange_events(world, {"type": "accepted", "case_no": "X-1", "state": "applied", "lag_seconds": 600})
+    assert not Alert.objects.exists()

@@ -8,7 +8,7 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("电子监察")
 
     def ready(self):
-        from xiaoneng.approvals.signals import case_event
+        from xiaoneng.approvals.signals import case_event, exchange_processed
         from xiaoneng.clocks import monitor
         from xiaoneng.clocks.signals import clock_stopped
         from xiaoneng.orgs.access import register_scope
@@ -19,5 +19,6 @@ class SupervisionConfig(AppConfig):
         monitor.on_events(engine.on_clock_events)
         case_event.connect(engine.on_case_event, dispatch_uid="supervision-case-event")
         clock_stopped.connect(engine.on_clock_stopped, dispatch_uid="supervision-early-completion")
+        exchange_processed.connect(engine.on_exchange_events, dispatch_uid="supervision-exchange")
         for model in (Alert, SupervisionOrder, AccountabilityProposal, EarlyCompletion):
             register_scope(model, region="region_code", organ_path="organ__path")

@@ -153,3 +153,12 @@ def on_clock_stopped(sender, clock, at, **kwargs) -> None:
             clock=clock, defaults={"organ_id": clock.organ_id, "region_code": clock.region_code,
                                    "working_days_saved": max(saved, 0), "at": at},
         )
+
+
+def on_exchange_events(sender, events, **kwargs) -> None:
+    """Exchange listener: data quality of what organs' own systems report."""
+    rules = [r for r in load_all().values() if r.on_exchange]
+    findings = []
+    for r in rules:
+        findings.extend(r.on_exchange(events) or [])
+    raise_findings(findings)

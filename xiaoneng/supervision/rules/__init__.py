@@ -1,7 +1,8 @@
 """Supervision rules: one module per rule, each registering itself here.
 
 A rule looks at what happened — clock events from the monitoring pass (warned,
-overdue) or case events as they are recorded — and returns `Finding`s: the level, the
+overdue), case events as they are recorded, or the events an organ's own system
+reported through the exchange inbox — and returns `Finding`s: the level, the
 organ, the subject, a message that explains the finding with its numbers, the
 evidence and the legal basis. `xiaoneng.supervision.engine` turns findings into alerts
 (once each) and applies the escalation ladder.
@@ -39,6 +40,7 @@ class Rule:
     legal_basis: str
     on_clock_event: object = None  # fn(event, clock, case_or_none) -> list[Finding]
     on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
+    on_exchange: object = None  # fn(list[ExchangeEvent]) -> list[Finding]
 
     @property
     def level(self) -> str:
