@@ -13,5 +13,6 @@ urlpatterns = [
     path("orgs/import/", import_page, name="orgs-import"),
     path("cases/", include("xiaoneng.approvals.urls")),
     path("public/", include("xiaoneng.approvals.public_urls")),
+    path("supervision/", include("xiaoneng.supervision.urls")),
     path("", include("xiaoneng.web.urls")),
 ]

@@ -122,13 +122,14 @@ def do_decide_appeal(alert: Alert, *, accepted: bool, reasons: str, actor=None, 
 
 
 @transaction.atomic
-def do_escalate_alert(alert: Alert, *, demand: str, actor=None, days: int | None = None, at=None) -> SupervisionOrder:
+def do_escalate_alert(alert: Alert, *, demand: str, actor=None, days: int | None = None, issuer: Region | None = None,
+                      at=None) -> SupervisionOrder:
     alert = _locked(alert)
     at = _now(at)
     _step(alert, AlertStep.Kind.ESCALATE, S.ESCALATED, at, actor, _need(demand, "demand", _("督办要求不能为空")))
     return do_open_order(
         organ=alert.organ, source=OrderSource.ALERT, title=alert.subject_label or alert.rule, demand=demand,
-        alert=alert, days=days, at=at,
+        alert=alert, days=days, issuer=issuer, at=at,
     )
 
 

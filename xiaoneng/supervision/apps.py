@@ -13,7 +13,7 @@ class SupervisionConfig(AppConfig):
         from xiaoneng.clocks.signals import clock_stopped
         from xiaoneng.orgs.access import register_scope
 
-        from . import engine
+        from . import engine, nav  # noqa: F401  (nav adds 预警 and 督办 to the navigation)
         from .models import AccountabilityProposal, Alert, EarlyCompletion, SupervisionOrder
 
         monitor.on_events(engine.on_clock_events)
