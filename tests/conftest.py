@@ -122,3 +122,13 @@ def matters(world):
                     co_organs=[world.tianhe_bureau, world.yuexiu_bureau], effective_from=since),
     )
     return m
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in English leaves English active in the thread; start each test in Chinese."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()

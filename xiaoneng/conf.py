@@ -40,6 +40,7 @@ DEFAULTS: dict[str, object] = {
     "exchange_batch_max_events": 1000,
     "exchange_hold_hours": 24,
     "exchange_late_hours": 24,
+    "exchange_throttle_rate": "120/min",
     # Electronic supervision: deadline of an automatic supervision order (督办), and
     # per-rule level overrides, e.g. {"overdue_legal": "red"} (levels: warning, yellow, red).
     "supervision_order_working_days": 5,

@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "OrganKindEnum": "xiaoneng.orgs.models.OrganKind",
         "DayKindEnum": "xiaoneng.calendar.models.DayKind",
         "ClockEventKindEnum": "xiaoneng.clocks.models.ClockEvent.Kind",
+        "ExchangeEventTypeEnum": "xiaoneng.approvals.exchange.schema.EVENT_TYPE_CHOICES",
     },
 }
 

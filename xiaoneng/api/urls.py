@@ -4,7 +4,7 @@ The Swagger page loads its start-up script as a separate file (SpectacularSwagge
 because the site's Content-Security-Policy forbids inline scripts; Redoc uses a
 template without the Google Fonts links, so both pages use only local assets.
 """
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -24,5 +24,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"), name="api-redoc"),
     path("deadline/", DeadlineView.as_view(), name="api-deadline"),
+    path("", include("xiaoneng.approvals.exchange.api")),
     *router.urls,
 ]

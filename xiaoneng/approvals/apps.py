@@ -18,5 +18,6 @@ class ApprovalsConfig(AppConfig):
         # application also sees every sub-case (through the parent's organ).
         register_scope(Case, region="region_code", organ_path=("organ__path", "parent__organ__path"))
         register_scope(Matter, region="organ__region_code", organ_path="organ__path")
-        for model in (Matter, MatterVersion, MatterStep, ExchangeSource):
+        for model in (Matter, MatterVersion, MatterStep):
             track(model)
+        track(ExchangeSource, exclude=("key_hash",))  # key hashes stay out of the audit log

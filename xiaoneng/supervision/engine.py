@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -140,19 +139,30 @@ def on_case_event(sender, case, event, **kwargs) -> None:
     raise_findings(findings, at=event.at)
 
 
-def on_clock_stopped(sender, clock, at, **kwargs) -> None:
-    """Early completion of a promise is a positive figure, recorded, not an alert."""
-    if clock.kind != "case.promise" or clock.due_at is None or at >= clock.due_at or clock.organ_id is None:
-        return
+def early_completions(stopped) -> list[EarlyCompletion]:
+    """Promise clocks stopped before their deadline, with the working days saved."""
     from xiaoneng.calendar.engine import current
     from xiaoneng.clocks.engine import local_date
 
-    saved = current().working_days_between(local_date(at), local_date(clock.due_at) - timezone.timedelta(days=1))
-    with transaction.atomic():
-        EarlyCompletion.objects.get_or_create(
-            clock=clock, defaults={"organ_id": clock.organ_id, "region_code": clock.region_code,
-                                   "working_days_saved": max(saved, 0), "at": at},
-        )
+    cal = current()
+    rows = []
+    for clock, at in stopped:
+        if clock.kind != "case.promise" or clock.due_at is None or at >= clock.due_at or clock.organ_id is None:
+            continue
+        last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
+        rows.append(EarlyCompletion(clock=clock, organ_id=clock.organ_id, region_code=clock.region_code,
+                                    working_days_saved=max(cal.working_days_between(local_date(at), last_day), 0), at=at))
+    return rows
+
+
+def on_clock_stopped(sender, clock, at, **kwargs) -> None:
+    """Early completion of a promise is a positive figure, recorded, not an alert."""
+    EarlyCompletion.objects.bulk_create(early_completions([(clock, at)]), ignore_conflicts=True)
+
+
+def on_clocks_stopped(sender, stopped, **kwargs) -> None:
+    """The same for a bulk writer's many stops, in one insert (the one-to-one key dedups)."""
+    EarlyCompletion.objects.bulk_create(early_completions(stopped), ignore_conflicts=True, batch_size=1000)
 
 
 def on_exchange_events(sender, events, **kwargs) -> None:

@@ -13,6 +13,7 @@ code to "warning", "yellow" or "red" and overrides the rule's default.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import import_module
 from pkgutil import iter_modules
 
@@ -55,8 +56,9 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
+@cache
 def load_all() -> dict[str, Rule]:
-    """Import every rule module of this package (each registers itself)."""
+    """Import every rule module of this package (each registers itself); once per process."""
     for info in iter_modules(__path__):
         import_module(f"{__name__}.{info.name}")
     return RULES

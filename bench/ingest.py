@@ -1,0 +1,294 @@
+"""Benchmark: the exchange inbox pipeline vs a raw COPY of the same events, into PostgreSQL.
+
+    DATABASE_URL=postgres://… python -m bench.ingest [--events 100000] [--batch 1000]
+
+A realistic live stream of case events (mostly submitted → accepted → step_completed… →
+decided → certificate_issued, with corrections, refusals, suspensions, extensions,
+withdrawals and fees; 2% of the cases reported days late, a few events overtaking
+their predecessors, a few broken ones) is cut into API batches in arrival order. A
+case's life is compressed into hours so that a feed of the last 20 hours holds whole
+lives; handling times do not change what the pipeline does, lags do (late reports
+raise alerts), so lags are those of a live feed. Each batch goes, in turn:
+
+* through the real pipeline — `pipeline.receive(source, body)`, exactly what
+  `POST /api/v1/exchange/events` calls: the raw body stored, decoded, parsed,
+  validated, checked against the source's organs and the catalogue, applied to cases,
+  clocks, steps, timelines and the notification outbox (notifications delivered after
+  commit through the file backend), one ExchangeEvent row per event, held events
+  retried; one transaction per batch;
+* raw into a plain table — `json.loads` of the same body and `COPY … FROM STDIN`
+  (psycopg's `cursor.copy`) of one row per event (source, event id, type, time, case,
+  organ, the event as jsonb); one transaction per batch.
+
+Batches alternate between the two, so both see the same machine noise. The run uses
+a throwaway database (created from DATABASE_URL's server, migrated, dropped at the
+end) unless `--in-place` (the tests use that inside their test database).
+Goal (issue 3): at least 5,000 events/s and at least 10% of the raw COPY rate, on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoneng.settings")
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+
+
+# --- the world the events talk about --------------------------------------------------------
+def build_world(organs: int = 6):
+    """A city with county bureaus, their matters, and one exchange source for all of them."""
+    from xiaoneng.approvals.catalogue import Rules, StepSpec, do_create_matter
+    from xiaoneng.approvals.exchange import keys
+    from xiaoneng.lib.codes import make_credit_code
+    from xiaoneng.orgs.models import Organ, OrganKind, Region
+
+    province = Region.objects.create(code="450000000000", name="广西壮族自治区（基准）", level=1)
+    city = Region.objects.create(code="450100000000", name="南宁市（基准）", level=2, parent=province)
+    since = datetime(2024, 1, 1, tzinfo=SH)
+    bureaus, matters = [], []
+    for i in range(organs):
+        county = Region.objects.create(code=f"4501{i + 2:02d}000000", name=f"基准{i}区", level=3, parent=city)
+        organ = Organ.objects.create(credit_code=make_credit_code("1", "1", county.code[:6], f"{9000 + i:08d}"),
+                                     name=f"基准{i}区行政审批局", kind=OrganKind.GOVERNMENT, region=county)
+        bureaus.append(organ)
+        specs = [
+            ("licence", Rules(legal_basis="《行政许可法》", legal_limit=20, promised_limit=10,
+                              steps=[StepSpec("受理审查", 3), StepSpec("审查", 5), StepSpec("决定", 3)],
+                              effective_from=since)),
+            ("short", Rules(legal_basis="《行政许可法》", legal_limit=20, promised_limit=5,
+                            steps=[StepSpec("审查", 3), StepSpec("决定", 2)], effective_from=since)),
+            ("paid", Rules(legal_basis="《特种设备安全法》", legal_limit=20, promised_limit=15, is_free=False,
+                           fee_standard=100, fee_basis="物价批复", steps=[StepSpec("审查", 5), StepSpec("决定", 3)],
+                           effective_from=since)),
+        ]
+        for j, (kind, rules) in enumerate(specs):
+            matter = do_create_matter(code=f"BENCH-{i}-{j}", name=f"基准事项{i}-{j}", kind="licence", organ=organ,
+                                      rules=rules)
+            matters.append((matter, kind, [s.name for s in rules.steps], organ))
+    source, key = keys.do_create_source(code=f"bench-{os.getpid()}", organ_codes=[o.credit_code for o in bureaus])
+    return source, matters
+
+
+# --- the stream --------------------------------------------------------------------------------
+def _later(t: datetime, rng: random.Random, days: int) -> datetime:
+    """The next event of a case: in a live feed, `days` of handling become as many quarter hours."""
+    return t + timedelta(minutes=rng.randint(3, 15) * max(days, 1))
+
+
+def case_life(k: int, matter, kind: str, steps: list[str], organ, t: datetime, rng: random.Random) -> list[dict]:
+    """The events of one case, from submission on, as its organ's system would report them."""
+    no = f"BN-{k:08d}"
+    base = {"case_no": no, "matter_code": matter.code, "organ_code": organ.credit_code}
+    out: list[dict] = []
+
+    def add(type_, when, **extra):
+        out.append({"event_id": f"{no}-{len(out) + 1}", "type": type_, "occurred_at": when.isoformat(), **base, **extra})
+
+    add("submitted", t, applicant_name=f"申请人{k}", applicant_phone=f"139{k % 100000000:08d}")
+    if rng.random() < 0.08:
+        t = _later(t, rng, rng.choice([1, 2, 3]))
+        add("correction_requested", t, items=["营业执照复印件不清晰", "缺少法定代表人签字"])
+        t = _later(t, rng, rng.randint(2, 7))
+        add("corrected", t)
+    if rng.random() < 0.03:
+        add("refused", _later(t, rng, 1), reasons="不属于本机关职权范围")
+        return out
+    t = _later(t, rng, rng.choice([0, 1, 1, 2]))
+    add("accepted", t)
+    if kind == "paid":
+        add("fee_charged", t + timedelta(minutes=2), amount="100.00")
+    if rng.random() < 0.02:
+        add("withdrawn", _later(t, rng, 2), reasons="申请人撤回")
+        return out
+    for i, step in enumerate(steps):
+        if i == 1 and rng.random() < 0.04:
+            t = _later(t, rng, 1)
+            add("suspended", t, reasons="专家评审", legal_basis="《行政许可法》第四十五条", announced_days=5)
+            t = _later(t, rng, rng.randint(3, 8))
+            add("resumed", t)
+        if i == 1 and rng.random() < 0.03:
+            t = _later(t, rng, 1)
+            add("extended", t, days=10, reasons="情况复杂，需现场核查", approver="李局长")
+        t = _later(t, rng, rng.randint(1, 4))
+        add("step_completed", t, step=step, handler="王五")
+    granted = rng.random() < 0.95
+    t = t + timedelta(minutes=5)
+    add("decided", t, outcome="granted" if granted else "denied", reasons="" if granted else "不符合许可条件")
+    if granted:
+        add("certificate_issued", _later(t, rng, rng.randint(1, 5)))
+    return out
+
+
+def make_stream(matters, n_events: int, seed: int = 2026, now: datetime | None = None):
+    """About `n_events` events as a live feed delivers them: the last 20 hours of many cases' lives,
+    each event sent a minute or two after it happened — except the 2% of cases whose system reports
+    days late — in the order they arrive; a few events overtake their predecessors, a few are broken."""
+    rng = random.Random(seed)
+    now = (now or datetime.now(SH)).replace(microsecond=0)
+    first, last = now - timedelta(hours=20), now - timedelta(minutes=10)
+    n_cases = max(1, n_events // 6)
+    arrivals = []
+    for k in range(n_cases):
+        matter, kind, steps, organ = matters[k % len(matters)]
+        start = first + (last - first) * (k / n_cases)
+        late = timedelta(days=rng.randint(2, 6)) if rng.random() < 0.02 else timedelta(0)
+        for e in case_life(k, matter, kind, steps, organ, start - late, rng):
+            arrives = datetime.fromisoformat(e["occurred_at"]) + late + timedelta(seconds=rng.randint(5, 120))
+            if arrives <= last:
+                arrivals.append((arrives, e))
+    arrivals.sort(key=lambda ae: ae[0])
+    events = [e for _a, e in arrivals[:n_events]]
+    # Reality: a few events reach us before their predecessors, and a few are broken.
+    for i in range(0, len(events) - 3, 97):
+        events[i], events[i + 2] = events[i + 2], events[i]
+    for i in range(13, len(events), 211):
+        events[i] = {**events[i], "occurred_at": events[i]["occurred_at"][:19]}  # no time zone: rejected
+    return events
+
+
+# --- the two sides -------------------------------------------------------------------------------
+RAW_TABLE = "bench_raw_events"
+
+
+def copy_side(bodies: list[bytes], source_id: int):
+    from django.db import connection, transaction
+    from psycopg.types.json import Jsonb
+
+    def run(body: bytes) -> int:
+        batch = json.loads(body)
+        with transaction.atomic(), connection.cursor() as cur, cur.cursor.copy(
+            f"COPY {RAW_TABLE} (source_id, event_id, type, occurred_at, case_no, organ_code, payload) FROM STDIN"
+        ) as copy:
+            for e in batch:
+                copy.write_row((source_id, e.get("event_id"), e.get("type"), e.get("occurred_at"), e.get("case_no"),
+                                e.get("organ_code"), Jsonb(e)))
+        return len(batch)
+
+    return run
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--in-place", action="store_true", help="use the configured database as it is (tests)")
+    parser.add_argument("--per-event", action="store_true", help="send everything through the per-event path")
+    args = parser.parse_args(argv)
+    _django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("bench.ingest needs PostgreSQL: set DATABASE_URL=postgres://…", file=sys.stderr)
+        return 2
+    if args.in_place:
+        return run(args)
+    creation = connection.creation
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"xiaoneng_bench_{os.getpid()}"
+    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        return run(args)
+    finally:
+        creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(args) -> int:
+    from django.conf import settings
+    from django.db import connection
+    from django.db.models import Count
+
+    from xiaoneng.approvals.exchange import pipeline
+    from xiaoneng.approvals.exchange.fast import STATS
+    from xiaoneng.approvals.models import Case, ExchangeEvent
+    from xiaoneng.audit.log import acting_as
+    from xiaoneng.audit.models import AuditEntry
+
+    with tempfile.NamedTemporaryFile(prefix="bench-notify-", suffix=".jsonl", delete=False) as fh:
+        notify_file = fh.name
+    saved = settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE
+    settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE = "xiaoneng.notify.backends.FileBackend", notify_file
+    try:
+        with acting_as(None, channel="command", label="bench.ingest"):
+            source, matters = build_world()
+        events = make_stream(matters, args.events)
+        bodies = [json.dumps(events[i : i + args.batch], ensure_ascii=False).encode()
+                  for i in range(0, len(events), args.batch)]
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+            cur.execute(f"CREATE TABLE {RAW_TABLE} (source_id bigint, event_id text, type text, "
+                        "occurred_at timestamptz, case_no text, organ_code text, payload jsonb)")
+        copy = copy_side(bodies, source.pk)
+        audit_before = AuditEntry.objects.count()
+        STATS.clear()
+        t_pipe = t_copy = 0.0
+        counts: Counter = Counter()
+        statuses: Counter = Counter()
+        for body in bodies:
+            t0 = time.perf_counter()
+            receipt = pipeline.receive(source, body, fast=not args.per_event)
+            t1 = time.perf_counter()
+            copy(body)
+            t2 = time.perf_counter()
+            t_pipe, t_copy = t_pipe + (t1 - t0), t_copy + (t2 - t1)
+            statuses[receipt.status] += 1
+            for key in ("accepted", "held", "duplicate", "rejected"):
+                counts[key] += receipt.body.get(key, 0)
+        n = len(events)
+        t_listeners = STATS["listener_seconds"]
+        fast = sum(len(e.changes.get("events", [])) for e in AuditEntry.objects.filter(action="exchange.apply"))
+        audit = AuditEntry.objects.count() - audit_before
+        stored = dict(ExchangeEvent.objects.values_list("state").annotate(n=Count("id")))
+        case_states = Counter(Case.objects.values_list("status", flat=True))
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {RAW_TABLE}")
+            copied = cur.fetchone()[0]
+            cur.execute(f"DROP TABLE {RAW_TABLE}")
+    finally:
+        settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE = saved
+        os.unlink(notify_file)
+
+    pipe_rate, copy_rate = n / t_pipe, copied / t_copy
+    types = Counter(e["type"] for e in events)
+    print(f"stream:   {n:,} events in {len(bodies)} batches of {args.batch}; cases {sum(case_states.values()):,}; "
+          + ", ".join(f"{k} {v}" for k, v in types.most_common()))
+    print(f"pipeline: {n:>9,} events in {t_pipe:7.2f} s = {pipe_rate:9,.0f} events/s  "
+          f"(fast path {fast:,}, per-event {n - fast - counts['rejected']:,}; audit entries {audit:,})")
+    own = n / (t_pipe - t_listeners)
+    print(f"          of which {t_listeners:.2f} s in other capabilities' listeners (electronic supervision: "
+          f"case_event, clock_stopped, exchange_processed); the inbox alone: {own:,.0f} events/s")
+    print(f"copy:     {copied:>9,} rows   in {t_copy:7.2f} s = {copy_rate:9,.0f} rows/s    "
+          "(json.loads + COPY into a plain table, one transaction per batch)")
+    print(f"ratio:    pipeline is {pipe_rate / copy_rate:.1%} of raw COPY (goal >= 10%); "
+          f"{pipe_rate:,.0f} events/s (goal >= 5,000); the inbox alone {own / copy_rate:.1%}")
+    print(f"results:  {dict(counts)}; stored {stored}; cases {dict(case_states)}; http {dict(statuses)}")
+    planted = {e["event_id"] for e in events if e["occurred_at"][19:] == ""}
+    planted_cases = {e["case_no"] for e in events if e["event_id"] in planted}
+    rejected = list(ExchangeEvent.objects.filter(state="rejected").values_list("event_id", "case_no", "error_field"))
+    # Besides the planted naive timestamps, only their knock-on effects may be refused: a later event
+    # of the same case that can no longer apply because its predecessor was refused.
+    stray = [r for r in rejected if r[0] not in planted and not (r[1] in planted_cases and r[2] in ("status", "step"))]
+    ok = statuses.keys() == {200} and counts["duplicate"] == 0 and not stray and planted <= {r[0] for r in rejected}
+    print(f"check:    {'ok' if ok else 'UNEXPECTED'} — {len(rejected)} rejected: the {len(planted)} planted naive "
+          f"timestamps and {len(rejected) - len(planted)} later events of those cases; {stored.get('held', 0)} "
+          f"held (waiting for a refused or cut-off predecessor){'; stray: ' + repr(stray[:5]) if stray else ''}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
