@@ -4,6 +4,7 @@ The steps live in `xiaoneng.orgs.seed` and in the `seed` module of any other app
 module's docstring); this command only discovers them, runs each in a transaction, writes
 one audit entry per step (bulk inserts bypass the per-row audit signals) and prints.
 """
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,11 +29,19 @@ class Command(BaseCommand):
             "province: large 再加全部乡镇（街道）政府",
         )
         parser.add_argument(
+            "--cases", type=int, default=None, metavar="N",
+            help="number of approval cases (demo: made through the workflow; large/province: bulk-loaded)",
+        )
+        parser.add_argument(
             "--only", default="", metavar="STEP,STEP",
             help="run only these steps (comma-separated names, e.g. regions,organs,people,users)",
         )
 
-    def handle(self, *args, scale, only="", **options):
+    def handle(self, *args, scale, only="", cases=None, **options):
+        if cases is not None:
+            if cases < 0:
+                raise CommandError("--cases must not be negative")
+            os.environ["XIAONENG_SEED_CASES"] = str(cases)  # read by xiaoneng.approvals.seed
         autodiscover_modules("seed")
         steps = seed.seed_steps()
         if only:
