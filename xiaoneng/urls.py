@@ -14,5 +14,6 @@ urlpatterns = [
     path("cases/", include("xiaoneng.approvals.urls")),
     path("public/", include("xiaoneng.approvals.public_urls")),
     path("supervision/", include("xiaoneng.supervision.urls")),
+    path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("", include("xiaoneng.web.urls")),
 ]

@@ -178,3 +178,7 @@ class EarlyCompletion(models.Model):
     region_code = models.CharField(max_length=12, editable=False)
     working_days_saved = models.IntegerField()
     at = models.DateTimeField()
+
+
+# The pre-aggregated roll-ups live in their own module; importing them here registers them.
+from .stats_models import OrganDayStat, OrganMonthStat, RollupRun  # noqa: E402, F401

@@ -14,3 +14,4 @@ def sees_supervision(user) -> bool:
 
 register(NavItem("alerts", _("预警"), "supervision:alerts", section="supervision", check=sees_supervision, order=30))
 register(NavItem("orders", _("督办"), "supervision:orders", section="supervision", check=sees_supervision, order=40))
+register(NavItem("dashboard", _("监察仪表盘"), "dashboard:index", section="supervision", perm="supervise", order=5))
