@@ -63,16 +63,24 @@ def claim(now: datetime, limit: int) -> list[Clock]:
     table = Clock._meta.db_table
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
+            # RETURNING gives the claimed ids: `claim` has no index, and reading the batch
+            # back by it would scan every clock (the cost would grow with what is open).
             cur.execute(
                 f"""UPDATE {table} SET claim = %s, next_check_at = %s
                     WHERE id IN (SELECT id FROM {table} WHERE next_check_at <= %s
-                                 ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)""",
+                                 ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)
+                    RETURNING id""",
                 [token, retry_at, now, limit],
             )
+            ids = [row[0] for row in cur.fetchall()]
+        claimed = Clock.objects.filter(pk__in=ids)
     else:
-        due_ids = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at").values("pk")[:limit]
+        due = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+        due_ids = list(due.values_list("pk", flat=True)[:limit])
         Clock.objects.filter(pk__in=due_ids, next_check_at__lte=now).update(claim=token, next_check_at=retry_at)
-    return list(Clock.objects.filter(claim=token))
+        claimed = Clock.objects.filter(pk__in=due_ids, claim=token)
+    # The rules name the responsible organ of every clock: fetch them with the batch.
+    return list(claimed.select_related("organ"))
 
 
 def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
@@ -92,11 +100,32 @@ def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
     return events
 
 
+def _save_checked(clocks: list[Clock]) -> None:
+    """Write back what the pass changed on each clock, in one statement.
+
+    Django's bulk_update builds one CASE WHEN per row and field, which costs about a
+    millisecond a clock; on PostgreSQL one UPDATE … FROM unnest(arrays) does the batch.
+    """
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, ["warned_at", "overdue_at", "next_check_at", "claim"], batch_size=1000)
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""UPDATE {Clock._meta.db_table} AS c
+                SET warned_at = v.warned_at, overdue_at = v.overdue_at, next_check_at = v.next_check_at, claim = NULL
+                FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+                     AS v(id, warned_at, overdue_at, next_check_at)
+                WHERE c.id = v.id""",
+            [[c.pk for c in clocks], [c.warned_at for c in clocks], [c.overdue_at for c in clocks],
+             [c.next_check_at for c in clocks]],
+        )
+
+
 def _handle(clocks: list[Clock], now: datetime, worker: str, result: PassResult) -> None:
     with transaction.atomic():
         events = [e for c in clocks for e in _events_for(c, now, worker)]
         ClockEvent.objects.bulk_create(events, ignore_conflicts=True)
-        Clock.objects.bulk_update(clocks, ["warned_at", "overdue_at", "next_check_at", "claim"], batch_size=1000)
+        _save_checked(clocks)
         for listener in _listeners:
             listener(events)
     result.warned += sum(e.kind == ClockEvent.Kind.WARNED for e in events)

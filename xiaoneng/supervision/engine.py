@@ -141,13 +141,19 @@ def on_case_event(sender, case, event, **kwargs) -> None:
 
 def early_completions(stopped) -> list[EarlyCompletion]:
     """Promise clocks stopped before their deadline, with the working days saved."""
+    from xiaoneng.approvals.models import Case
     from xiaoneng.calendar.engine import current
     from xiaoneng.clocks.engine import local_date
 
     cal = current()
+    candidates = [(c, at) for c, at in stopped
+                  if c.kind == "case.promise" and c.due_at is not None and at < c.due_at and c.organ_id is not None]
+    # Only a decision completes a case early; a refusal or a withdrawal stops the clock too.
+    decided = set(Case.objects.filter(pk__in={c.subject_id for c, _at in candidates}, decided_at__isnull=False)
+                  .values_list("pk", flat=True)) if candidates else set()
     rows = []
-    for clock, at in stopped:
-        if clock.kind != "case.promise" or clock.due_at is None or at >= clock.due_at or clock.organ_id is None:
+    for clock, at in candidates:
+        if clock.subject_id not in decided:
             continue
         last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
         rows.append(EarlyCompletion(clock=clock, organ_id=clock.organ_id, region_code=clock.region_code,
