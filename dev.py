@@ -70,15 +70,19 @@ def demo() -> None:
     xiaoneng("migrate", "--no-input", "-v", "0")
     step("loading the demo province")
     xiaoneng("seed", "--scale", "demo")
-    step("starting the monitoring loop and the web server on http://127.0.0.1:8000 (Ctrl-C stops both)")
-    loop = subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT)
+    step("starting the monitoring loop, the roll-up refresh and the web server on http://127.0.0.1:8000 (Ctrl-C stops all)")
+    background = [
+        subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT),
+        subprocess.Popen([str(BIN / "xiaoneng"), "stats", "refresh", "--every", "300"], cwd=ROOT),
+    ]
     try:
         xiaoneng("runserver", "127.0.0.1:8000", "--noreload")
     except (KeyboardInterrupt, subprocess.CalledProcessError):
         pass
     finally:
-        loop.terminate()
-        loop.wait(timeout=10)
+        for process in background:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def test(pytest_args: list[str]) -> int:
