@@ -23,7 +23,6 @@ from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.conf import rule
 from xiaoneng.lib.workdays import (
     CALENDAR,
-    FIRST_ORDINAL,
     HOURS,
     WORKING,
     Pause,
@@ -70,6 +69,15 @@ def day_pauses(clock: Clock) -> list[Pause]:
     return out
 
 
+def _day_result(clock: Clock, cal: WorkCalendar, pauses: list[Pause] | None = None):
+    """The calendar's answer for a day-unit clock (shared by derive and explain_clock)."""
+    warn_days, warn_share = warn_settings()
+    if pauses is None:
+        pauses = day_pauses(clock) if clock.pk else []
+    return cal.compute(local_date(clock.start_at), clock.limit, clock.unit, pauses, clock.extension_days,
+                       warn_days, warn_share)
+
+
 def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
     """Warning and due moments of one clock, from scratch."""
     cal = cal or calendar_engine.current()
@@ -81,10 +89,7 @@ def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
         share = float(rule("clock_warn_share_hours"))
         warn = add_hours(clock.start_at, int((total + extension) - max(1, round(share * total))), pauses)
         return Derived(warn, due, False, local_date(due) if due else None, due is None)
-    warn_days, warn_share = warn_settings()
-    result = cal.compute(
-        local_date(clock.start_at), total, clock.unit, day_pauses(clock) if clock.pk else [], extension, warn_days, warn_share
-    )
+    result = _day_result(clock, cal)
     zone = tz()
     due_at = end_of_day(index_day(result.due_index), zone) if result.due_index is not None else None
     if result.warn_index is None:
@@ -127,12 +132,6 @@ def refresh(clock: Clock) -> None:
     changed = apply(clock, derive(clock))
     if changed:
         clock.save(update_fields=changed)
-
-
-def bulk_due_indices(cal: WorkCalendar, start_dates: np.ndarray, limits: np.ndarray, unit: str = WORKING) -> np.ndarray:
-    """Due-day indices for arrays of start dates (numpy datetime64[D]) and limits."""
-    start_idx = start_dates.astype("datetime64[D]").astype(np.int64) + (date(1970, 1, 1).toordinal() - FIRST_ORDINAL)
-    return cal.due_indices(start_idx, limits, unit)
 
 
 def batched(iterable, n):
@@ -202,7 +201,6 @@ def explain_clock(clock: Clock, cal: WorkCalendar | None = None) -> str:
     if clock.unit == HOURS:
         return explain.describe_hours(clock)
     cal = cal or calendar_engine.current()
-    warn_days, warn_share = warn_settings()
     pauses = day_pauses(clock) if clock.pk else []
-    result = cal.compute(local_date(clock.start_at), clock.limit, clock.unit, pauses, clock.extension_days, warn_days, warn_share)
+    result = _day_result(clock, cal, pauses)
     return explain.describe(cal, result, clock.unit, clock.limit, clock.extension_days, pauses)

@@ -68,7 +68,6 @@ class Pause:
 class Result:
     due_index: int | None  # None while an open pause holds the clock
     warn_index: int | None
-    counted: int  # working (or calendar) days the limit counts
     provisional: bool
     start_index: int
     pauses: list[tuple[int, int | None]] = field(default_factory=list)
@@ -198,8 +197,7 @@ class WorkCalendar:
         warn = self._walk(s, max(total - remaining_at_warning, 0), unit, ranges, roll=False)
         last_used = due if due is not None else (ranges[-1][0] - 1 if ranges else s)
         provisional = self._provisional(s, max(last_used, s))
-        counted = total
-        return Result(due, warn, counted, provisional, s, ranges, rolled_from)
+        return Result(due, warn, provisional, s, ranges, rolled_from)
 
     def _merge_pauses(self, s: int, pauses) -> list[tuple[int, int | None]]:
         merged: list[list] = []
