@@ -132,3 +132,34 @@ def default_language():
     translation.activate("zh-hans")
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def desk(world):
+    """The complaint desk of the world: 效能办 offices, categories, and `file(...)` to register one."""
+    from xiaoneng.complaints.actions import do_register_complaint
+    from xiaoneng.complaints.identity import Identity
+    from xiaoneng.complaints.models import Category
+
+    class Desk:
+        pass
+
+    d = Desk()
+    d.w = world
+    d.tianhe_office = make_organ("广州市天河区党政机关效能建设办公室", world.tianhe, kind=OrganKind.PARTY)
+    d.gz_office = make_organ("广州市党政机关效能建设办公室", world.gz, kind=OrganKind.PARTY)
+    Organ.objects.filter(pk__in=[d.tianhe_office.pk, d.gz_office.pk]).update(short_name="效能办")
+    d.delay = Category.objects.create(code="delay", name="办事拖拉", name_en="Delays", group="效能", order=1)
+    d.attitude = Category.objects.create(code="attitude", name="服务态度", name_en="Attitude", group="作风", order=2)
+    d.other = Category.objects.create(code="other", name="其他", name_en="Other", group="其他", order=9)
+    d.person = Identity.of(name="张三丰", phone="13812345678", id_number="11010519491231002X", address="天河路1号")
+
+    def file(**overrides):
+        values = dict(channel="web", category=d.delay, title="营业执照办理拖延", content="窗口称材料不全但不一次性告知。",
+                      region=world.tianhe, complainant=d.person, reply_channel="sms",
+                      named_organ="天河区市场监督管理局")
+        values.update(overrides)
+        return do_register_complaint(**values)
+
+    d.file = file
+    return d

@@ -49,11 +49,34 @@ DEFAULTS: dict[str, object] = {
     "public_lookup_max_failures": 10,
     "public_lookup_window_seconds": 600,
     # Complaints (provincial practice; defaults within the usual ranges).
+    # Acceptance (accept or not, with reasons) in working days; handling by the organ in
+    # `complaint_handling_unit` ("calendar" or "working"); a hotline work order instead in
+    # hotline_order_working_days. Extensions need a supervisor and may add up to the max.
     "complaint_acceptance_working_days": 5,
     "complaint_handling_days": 30,
+    "complaint_handling_unit": "calendar",
+    "complaint_extension_max_days": 30,
     "complaint_sendback_working_days": 2,
     "hotline_order_working_days": 5,
+    # After the reply, a dissatisfied complainant may ask for a review (复核) for this many days;
+    # a replied complaint nobody appeals is closed when it has passed.
+    "complaint_appeal_days": 15,
+    # Open complaints with the same complainant phone and category, or the same text, within
+    # this many days are flagged as possible duplicates.
+    "complaint_duplicate_window_days": 30,
+    "complaint_max_content_chars": 5000,
+    # The organ whose short name this is receives a region's complaints (and owns the acceptance clock).
+    "complaint_office_short_name": "效能办",
+    # Category for complaints that arrive without one (SMS).
+    "complaint_default_category": "other",
+    # Public web form: submissions per client address per hour, per phone per day, and the
+    # least seconds a person takes to fill it in (faster is a script).
+    "complaint_web_per_address_hour": 5,
+    "complaint_web_per_phone_day": 3,
+    "complaint_web_min_fill_seconds": 3,
+    # 好差评: a named bad review's rectification limit; how long the organ may appeal a review.
     "bad_review_rectification_working_days": 15,
+    "rating_appeal_working_days": 5,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
 }

@@ -34,6 +34,14 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("XIAONENG_SECRET_KEY must be set when XIAONENG_DEBUG=0")
     SECRET_KEY = "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"
 
+# Keys that encrypt complainants' identities (Fernet, newest first; see complaints/identity.py).
+# Development derives one from SECRET_KEY; production must set its own.
+XIAONENG_IDENTITY_KEYS = env_list("XIAONENG_IDENTITY_KEYS", "")
+if not XIAONENG_IDENTITY_KEYS and not DEBUG:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("XIAONENG_IDENTITY_KEYS must be set when XIAONENG_DEBUG=0 (xiaoneng identity_keys new)")
+
 ALLOWED_HOSTS = env_list("XIAONENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("XIAONENG_CSRF_TRUSTED_ORIGINS", "")
 
@@ -57,6 +65,7 @@ INSTALLED_APPS = [
     "xiaoneng.notify",
     "xiaoneng.approvals",
     "xiaoneng.supervision",
+    "xiaoneng.complaints",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

@@ -29,7 +29,8 @@ def _require_aware(moment: datetime, field: str) -> None:
 
 @transaction.atomic
 def do_start_clock(*, kind: str, start_at: datetime, limit: int, unit: str = "working", subject=None,
-                   organ=None, label: str = "", legal_basis: str = "") -> Clock:
+                   organ=None, label: str = "", legal_basis: str = "", region_code: str = "") -> Clock:
+    """Start a clock; `region_code` places an organ-less clock (e.g. awaiting routing)."""
     _require_aware(start_at, "start_at")
     if limit < 0:
         raise ClockError(_("时限不能为负数"))
@@ -43,7 +44,7 @@ def do_start_clock(*, kind: str, start_at: datetime, limit: int, unit: str = "wo
         unit=unit,
         legal_basis=legal_basis,
         organ=organ,
-        region_code=organ.region_code if organ else "",
+        region_code=organ.region_code if organ else region_code,
     )
     if subject is not None:
         clock.subject_type = ContentType.objects.get_for_model(subject)

@@ -23,12 +23,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"org.view", "org.manage", "calendar.view", "calendar.manage", "clock.view", "case.view", "audit.view",
          "user.manage"}
     ),
-    Role.SUPERVISOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "supervise"}),
-    Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "lead"}),
-    Role.HANDLER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "handle"}),
-    Role.COMPLAINT_OFFICER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "complaint.handle"}),
-    Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise"}),
-    Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "audit.view"}),
+    Role.SUPERVISOR: frozenset(
+        {"org.view", "calendar.view", "clock.view", "case.view", "supervise", "complaint.view", "complaint.identity",
+         "rating.view"}
+    ),
+    Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "lead", "complaint.view",
+                            "rating.view"}),
+    # The organ's own staff: answer complaints routed to them (never seeing who complained
+    # unless a supervisor grants it) and call back their bad reviews.
+    Role.HANDLER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "handle", "complaint.view",
+                             "complaint.respond", "rating.view", "rating.respond"}),
+    Role.COMPLAINT_OFFICER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "complaint.view",
+                                       "complaint.handle", "complaint.identity", "rating.view"}),
+    Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise", "rating.view"}),
+    Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "audit.view", "complaint.view",
+                             "rating.view"}),
 }
 
 # Navigation and calendar warnings go to the roles that watch deadlines.
@@ -62,6 +71,11 @@ def _grants(user) -> list[Grant]:
         cached = list(Grant.objects.filter(user=user).select_related("region", "organ"))
         user._xn_grants = cached
     return cached
+
+
+def grants(user) -> list[Grant]:
+    """The user's grants (cached per request)."""
+    return _grants(user)
 
 
 def forget(user) -> None:

@@ -157,9 +157,12 @@ class OrderStep(models.Model):
 
 
 class AccountabilityProposal(models.Model):
-    """A red card proposes accountability; the accountability capability takes it from here."""
+    """A red card, or a founded complaint, proposes accountability; the accountability
+    capability takes it from here. Exactly one of `alert` and `complaint` is set."""
 
-    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="proposal")
+    alert = models.OneToOneField(Alert, null=True, blank=True, on_delete=models.PROTECT, related_name="proposal")
+    complaint = models.ForeignKey("complaints.Complaint", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="proposals")
     organ = models.ForeignKey(Organ, on_delete=models.PROTECT)
     region_code = models.CharField(max_length=12, editable=False)
     reason = models.TextField()
@@ -168,6 +171,13 @@ class AccountabilityProposal(models.Model):
     class Meta:
         verbose_name = _("问责建议")
         verbose_name_plural = _("问责建议")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(alert__isnull=False, complaint__isnull=True)
+                | models.Q(alert__isnull=True, complaint__isnull=False),
+                name="proposal_one_source",
+            )
+        ]
 
 
 class EarlyCompletion(models.Model):
