@@ -14,6 +14,10 @@ urlpatterns = [
     path("cases/", include("xiaoneng.approvals.urls")),
     path("public/", include("xiaoneng.approvals.public_urls")),
     path("supervision/", include("xiaoneng.supervision.urls")),
+    path("complaints/", include("xiaoneng.complaints.urls")),
+    path("public/complaints/", include("xiaoneng.complaints.public_urls")),
+    path("ratings/", include("xiaoneng.complaints.rating_urls")),
+    path("open311/v2/", include("xiaoneng.complaints.open311.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("", include("xiaoneng.web.urls")),
 ]

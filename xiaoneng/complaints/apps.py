@@ -10,6 +10,7 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from xiaoneng.orgs.access import register_scope
 
+        from . import nav  # noqa: F401  (adds the complaint and rating pages to the navigation)
         from .models import Complaint, ExtensionRequest, Rating
 
         register_scope(Complaint, region="region_code", organ_path="organ__path")
