@@ -91,7 +91,8 @@ def _need(text: str, field: str, message: str, limit: int = 5000) -> str:
 
 
 def _locked(complaint: Complaint) -> Complaint:
-    return Complaint.objects.select_for_update().select_related("organ", "region", "category").get(pk=complaint.pk)
+    return Complaint.objects.select_for_update(of=("self",)).select_related("organ", "region", "category").get(
+        pk=complaint.pk)
 
 
 def secret_digest(number: str, secret: str) -> str:
