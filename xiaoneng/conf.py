@@ -77,6 +77,8 @@ DEFAULTS: dict[str, object] = {
     # 好差评: a named bad review's rectification limit; how long the organ may appeal a review.
     "bad_review_rectification_working_days": 15,
     "rating_appeal_working_days": 5,
+    # Public window-visit rating form (QR code at the counter): ratings per client address per hour.
+    "window_rating_per_address_hour": 10,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
 }
