@@ -77,6 +77,18 @@ DEFAULTS: dict[str, object] = {
     # 好差评: a named bad review's rectification limit; how long the organ may appeal a review.
     "bad_review_rectification_working_days": 15,
     "rating_appeal_working_days": 5,
+    # Open311 GeoReport v2: the one jurisdiction_id served; calls per client address per
+    # minute; filings per API key per minute; largest POST body (bytes); GET requests' default
+    # and longest date span (days) and most results; texts of the discovery document ("" =
+    # the built-in Chinese text).
+    "open311_jurisdiction": "gd.gov.cn",
+    "open311_per_address_minute": 120,
+    "open311_posts_per_key_minute": 60,
+    "open311_max_body_bytes": 65536,
+    "open311_list_days": 90,
+    "open311_list_max": 1000,
+    "open311_contact": "",
+    "open311_key_service": "",
     # Public window-visit rating form (QR code at the counter): ratings per client address per hour.
     "window_rating_per_address_hour": 10,
     # Appraisal.

@@ -42,6 +42,9 @@ if not XIAONENG_IDENTITY_KEYS and not DEBUG:
 
     raise ImproperlyConfigured("XIAONENG_IDENTITY_KEYS must be set when XIAONENG_DEBUG=0 (xiaoneng identity_keys new)")
 
+# Shared token the SMS gateway sends in X-Gateway-Token to /public/complaints/sms/; empty = endpoint off.
+XIAONENG_SMS_GATEWAY_TOKEN = os.environ.get("XIAONENG_SMS_GATEWAY_TOKEN", "")
+
 ALLOWED_HOSTS = env_list("XIAONENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("XIAONENG_CSRF_TRUSTED_ORIGINS", "")
 

@@ -177,3 +177,54 @@ class DeadlineSerializer(serializers.Serializer):
     provisional = serializers.BooleanField()
     pauses = DeadlinePauseSerializer(many=True)
     explanation = serializers.CharField()
+
+
+# --- complaints (no identity: the masked name or 匿名 only) ----------------------------------
+class ComplaintSerializer(serializers.Serializer):
+    """A complaint without its complainant: `complainant` is 匿名 or the masked name."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    channel = serializers.CharField()
+    channel_display = serializers.CharField(source="get_channel_display")
+    source_ref = serializers.CharField()
+    category = serializers.CharField(source="category.code")
+    category_name = serializers.CharField(source="category.name")
+    title = serializers.CharField()
+    region_code = serializers.CharField()
+    named_organ = serializers.CharField()
+    organ = OrganRefSerializer(allow_null=True)
+    anonymous = serializers.BooleanField()
+    complainant = serializers.CharField(source="complainant_label", help_text="匿名或脱敏姓名 / 匿名 or masked name")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    result = serializers.CharField()
+    satisfaction = serializers.IntegerField(allow_null=True)
+    received_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    routed_at = serializers.DateTimeField(allow_null=True)
+    replied_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    acceptance_due_at = serializers.DateTimeField(source="acceptance_clock.due_at", allow_null=True, default=None)
+    handling_due_at = serializers.DateTimeField(source="handling_clock.due_at", allow_null=True, default=None)
+    possible_duplicate = serializers.CharField(source="possible_duplicate.number", allow_null=True, default=None)
+
+
+class ComplaintStepSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    at = serializers.DateTimeField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    organ = OrganRefSerializer(allow_null=True)
+    actor = serializers.CharField(source="actor_label")
+    text = serializers.CharField()
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    content = serializers.CharField()
+    handling_report = serializers.CharField()
+    reply = serializers.CharField()
+    reasons = serializers.CharField()
+    merged_into = serializers.CharField(source="merged_into.number", allow_null=True, default=None)
+    steps = ComplaintStepSerializer(many=True)

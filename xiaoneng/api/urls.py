@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from .views.calendar import CalendarDayViewSet, DeadlineView
 from .views.clocks import ClockViewSet
+from .views.complaints import ComplaintViewSet
 from .views.orgs import OrganViewSet, RegionViewSet, StaffViewSet
 
 router = SimpleRouter()
@@ -18,6 +19,7 @@ router.register("organs", OrganViewSet, basename="api-organ")
 router.register("staff", StaffViewSet, basename="api-staff")
 router.register("clocks", ClockViewSet, basename="api-clock")
 router.register("calendar/days", CalendarDayViewSet, basename="api-calendar-day")
+router.register("complaints", ComplaintViewSet, basename="api-complaint")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -155,8 +155,8 @@ def _check_identity(who: ident.Identity, anonymous: bool, reply_channel: str) ->
                          ("email", email_error(who.email))):
         if error:
             raise ComplaintError(error, field)
-    if not (who.name or who.phone):
-        raise ComplaintError(_("实名投诉请至少留下姓名或联系电话；不愿留名可选择匿名"), "name")
+    if not (who.name or who.phone or who.email):
+        raise ComplaintError(_("实名投诉请至少留下姓名、联系电话或电子邮件；不愿留名可选择匿名"), "name")
     needs = {ReplyChannel.SMS: "phone", ReplyChannel.PHONE: "phone", ReplyChannel.EMAIL: "email",
              ReplyChannel.LETTER: "address"}.get(reply_channel)
     if needs and not getattr(who, needs):
