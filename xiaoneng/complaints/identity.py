@@ -19,6 +19,7 @@ import hmac
 import json
 import re
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -55,7 +56,13 @@ def keys() -> list[bytes]:
 
 
 def _cipher() -> MultiFernet:
-    return MultiFernet([Fernet(k) for k in keys()])
+    return _cipher_for(tuple(keys()))
+
+
+@lru_cache(maxsize=4)
+def _cipher_for(key_set: tuple[bytes, ...]) -> MultiFernet:
+    # Keyed by the key set itself, so a rotation (new settings) builds a new cipher.
+    return MultiFernet([Fernet(k) for k in key_set])
 
 
 def encrypt(identity: Identity) -> str:
