@@ -70,10 +70,12 @@ def demo() -> None:
     xiaoneng("migrate", "--no-input", "-v", "0")
     step("loading the demo province")
     xiaoneng("seed", "--scale", "demo")
-    step("starting the monitoring loop, the roll-up refresh and the web server on http://127.0.0.1:8000 (Ctrl-C stops all)")
+    step("starting the monitoring loop, the roll-up refresh, the complaint sweep and the web server on "
+         "http://127.0.0.1:8000 (Ctrl-C stops all)")
     background = [
         subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT),
         subprocess.Popen([str(BIN / "xiaoneng"), "stats", "refresh", "--every", "300"], cwd=ROOT),
+        subprocess.Popen([str(BIN / "xiaoneng"), "complaints", "sweep", "--every", "3600"], cwd=ROOT),
     ]
     try:
         xiaoneng("runserver", "127.0.0.1:8000", "--noreload")
