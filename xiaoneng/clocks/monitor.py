@@ -21,6 +21,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from xiaoneng.conf import rule
+from xiaoneng.orgs.models import Organ
 
 from .engine import next_check
 from .models import Clock, ClockEvent
@@ -39,7 +41,10 @@ _listeners: list[Listener] = []
 
 
 def on_events(listener: Listener) -> Listener:
-    """Register a function called with each batch of new events, inside its transaction."""
+    """Register a function called with each batch of new events, inside its transaction.
+
+    A listener may carry a `pass_scope` attribute: a context-manager factory entered around
+    the whole pass (e.g. to send one digest per pass rather than one per batch)."""
     _listeners.append(listener)
     return listener
 
@@ -62,25 +67,41 @@ def claim(now: datetime, limit: int) -> list[Clock]:
     retry_at = now + timedelta(seconds=int(rule("monitor_retry_seconds")))
     table = Clock._meta.db_table
     if connection.vendor == "postgresql":
+        fields = Clock._meta.concrete_fields
+        returning = ", ".join(f'"{f.column}"' for f in fields)
         with connection.cursor() as cur:
-            # RETURNING gives the claimed ids: `claim` has no index, and reading the batch
-            # back by it would scan every clock (the cost would grow with what is open).
+            # RETURNING gives the claimed rows themselves: `claim` has no index, and reading the batch
+            # back by it would scan every clock (the cost would grow with what is open); reading it
+            # back by id would be a second round trip.
             cur.execute(
                 f"""UPDATE {table} SET claim = %s, next_check_at = %s
                     WHERE id IN (SELECT id FROM {table} WHERE next_check_at <= %s
                                  ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)
-                    RETURNING id""",
+                    RETURNING {returning}""",
                 [token, retry_at, now, limit],
             )
-            ids = [row[0] for row in cur.fetchall()]
-        claimed = Clock.objects.filter(pk__in=ids)
+            rows = cur.fetchall()
+        names = [f.attname for f in fields]
+        converters = [(i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+        clocks = []
+        for row in sorted(rows, key=lambda r: r[0]):
+            if converters:
+                row = list(row)
+                for i, conv in converters:
+                    row[i] = conv(row[i], None, connection)
+            clocks.append(Clock.from_db(connection.alias, names, row))
+        # The rules name the responsible organ of every clock: fetch them with the batch (one query).
+        organs = Organ.objects.in_bulk({c.organ_id for c in clocks if c.organ_id is not None})
+        for c in clocks:
+            c._state.fields_cache["organ"] = organs.get(c.organ_id) if c.organ_id is not None else None
+        return clocks
     else:
         due = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
         due_ids = list(due.values_list("pk", flat=True)[:limit])
         Clock.objects.filter(pk__in=due_ids, next_check_at__lte=now).update(claim=token, next_check_at=retry_at)
         claimed = Clock.objects.filter(pk__in=due_ids, claim=token)
-    # The rules name the responsible organ of every clock: fetch them with the batch.
-    return list(claimed.select_related("organ"))
+        # The rules name the responsible organ of every clock: fetch them with the batch.
+        return list(claimed.select_related("organ"))
 
 
 def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
@@ -121,10 +142,30 @@ def _save_checked(clocks: list[Clock]) -> None:
         )
 
 
+def _insert_events(events: list[ClockEvent]) -> None:
+    """Record the batch's events; one that is already recorded (another worker) is skipped.
+
+    On PostgreSQL one INSERT … SELECT FROM unnest(arrays): bulk_create with
+    ignore_conflicts costs about 70 µs an event in Django's row building alone."""
+    if connection.vendor != "postgresql":
+        ClockEvent.objects.bulk_create(events, ignore_conflicts=True)
+        return
+    if not events:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {ClockEvent._meta.db_table} (clock_id, kind, at, worker)
+                SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[])
+                ON CONFLICT DO NOTHING""",
+            [[e.clock_id for e in events], [e.kind for e in events], [e.at for e in events],
+             [e.worker for e in events]],
+        )
+
+
 def _handle(clocks: list[Clock], now: datetime, worker: str, result: PassResult) -> None:
     with transaction.atomic():
         events = [e for c in clocks for e in _events_for(c, now, worker)]
-        ClockEvent.objects.bulk_create(events, ignore_conflicts=True)
+        _insert_events(events)
         _save_checked(clocks)
         for listener in _listeners:
             listener(events)
@@ -142,6 +183,15 @@ def run_pass(now: datetime | None = None, *, batch_size: int | None = None, work
     now = now or timezone.now()
     batch_size = batch_size or int(rule("monitor_batch_size"))
     worker = worker or worker_name()
+    with ExitStack() as scopes:
+        for listener in list(_listeners):
+            scope = getattr(listener, "pass_scope", None)
+            if scope is not None:
+                scopes.enter_context(scope())
+        return _run_batches(now, batch_size, worker)
+
+
+def _run_batches(now: datetime, batch_size: int, worker: str) -> PassResult:
     result = PassResult()
     while True:
         clocks = claim(now, batch_size)

@@ -54,7 +54,7 @@ from xiaoneng.notify.models import Message
 from .. import notices
 from ..actions import verify_digest
 from ..models import Case, CaseEvent, CaseStep, Outcome, Status, StatusChange
-from ..signals import case_event
+from ..signals import case_events
 from .bulk import IdPool, writer
 from .replay import APPLIED, HAND_OVER, CaseReplay
 from .rules import APPLY, Context, Verdict, VersionInfo, readiness
@@ -639,7 +639,7 @@ class Fast:
         w.insert(CaseStep, steps_new)
         w.update(CaseStep, ["completed_at", "handler"], steps_old)
         w.insert(StatusChange, self.changes)
-        listening = case_event.has_listeners(Case)
+        listening = case_events.has_listeners(Case)
         if listening:  # the listeners are handed the rows, so they get their ids
             for row, pk in zip(self.timeline, w.allocate(CaseEvent, len(self.timeline)), strict=True):
                 row["id"] = pk
@@ -656,19 +656,17 @@ class Fast:
                 "clocks_started": len(self.new_clocks), "status_changes": len(self.changes)})
         self.signal(listening)
 
-    def signal(self, case_events: bool) -> None:
-        """What the actions announce as they go (`case_event` for each timeline entry, `clock_stopped`
-        for each clock stopped), announced now that the batch's rows are written, in the same order.
+    def signal(self, listening: bool) -> None:
+        """What the actions announce as they go, announced now that the batch's rows are written, in
+        the same order: the timeline entries at once (`case_events` — not `case_event` per row), and
+        `clock_stopped` for each clock stopped.
 
         If `xiaoneng.clocks.signals` offers `clocks_stopped` (one signal for many stops) and something
         listens to it, the stops go there in one call instead of one `clock_stopped` each.
         """
         started = time.perf_counter()
-        if case_events and self.timeline:
-            cases = Case.objects.select_related("matter_version__matter", "organ").in_bulk(
-                {row["case_id"] for row in self.timeline})
-            for row in self.timeline:
-                case_event.send(sender=Case, case=cases[row["case_id"]], event=CaseEvent(**row))
+        if listening and self.timeline:
+            case_events.send(sender=Case, events=[CaseEvent(**row) for row in self.timeline])
         bulk = getattr(clock_signals, "clocks_stopped", None)
         if self.stopped and (bulk is not None and bulk.has_listeners(Clock) or clock_stopped.has_listeners(Clock)):
             clocks = Clock.objects.in_bulk({c.id for c, _at in self.stopped})

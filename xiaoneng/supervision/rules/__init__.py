@@ -42,6 +42,7 @@ class Rule:
     on_clock_event: object = None  # fn(event, clock, case_or_none) -> list[Finding]
     on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
     on_exchange: object = None  # fn(list[ExchangeEvent]) -> list[Finding]
+    case_kinds: frozenset | None = None  # the case event kinds on_case_event looks at (None: all)
 
     @property
     def level(self) -> str:

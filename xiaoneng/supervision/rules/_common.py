@@ -1,5 +1,9 @@
 """Small helpers shared by the rule modules (not a rule itself: no `register` call)."""
+from functools import lru_cache
+
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from xiaoneng.calendar.engine import current
 from xiaoneng.clocks.engine import local_date
@@ -44,3 +48,26 @@ def evidence(clock, **extra) -> dict:
         "provisional": clock.provisional,
         **extra,
     }
+
+
+@lru_cache(maxsize=512)
+def _translated(language, msgid: str) -> str:
+    return _(msgid)
+
+
+def tr(msgid: str) -> str:
+    """`gettext` for the rules' fixed texts, remembered per language (a monitoring pass formats
+    thousands of findings with the same few templates)."""
+    return _translated(get_language(), msgid)
+
+
+@lru_cache(maxsize=64)
+def _unit_label(language, unit: str) -> str:
+    from xiaoneng.clocks.models import Clock
+
+    return str(dict(Clock._meta.get_field("unit").flatchoices).get(unit, unit))
+
+
+def unit_label(clock) -> str:
+    """`clock.get_unit_display()`, remembered per language."""
+    return _unit_label(get_language(), clock.unit)

@@ -35,9 +35,19 @@ def _cases(events):
     return {c.case_no: c for c in Case.objects.filter(case_no__in=nos)}
 
 
+def _noteworthy(e, late_after: int) -> bool:
+    """Whether the event can give a finding below (most events of a batch cannot)."""
+    if e.lag_seconds is not None and e.lag_seconds > late_after:
+        return True
+    return e.state in ("rejected", "expired")
+
+
 def check(events):
-    organs, cases = _organs(events), _cases(events)
     late_after = int(conf_rule("exchange_late_hours")) * 3600
+    events = [e for e in events if _noteworthy(e, late_after)]  # only these need their organ and case
+    if not events:
+        return []
+    organs, cases = _organs(events), _cases(events)
     findings = []
     for e in events:
         organ = organs.get(e.organ_code)

@@ -26,5 +26,5 @@ def check(case, kind, data):
 
 
 SUSPEND = register(Rule("suspension_without_basis", _l("特别程序无法律依据"), "yellow", "《行政许可法》第四十五条",
-                        on_case_event=check))
+                        on_case_event=check, case_kinds=frozenset({"suspend", "fee"})))
 FEE = register(Rule("fee_above_standard", _l("超标准收费"), "yellow", "《行政许可法》第五十八条、第五十九条"))

@@ -31,4 +31,4 @@ def check(case, kind, data):
 
 
 RULE = register(Rule("suspension_overrun", _l("特别程序超过告知时长"), "warning", "《行政许可法》第四十五条",
-                     on_case_event=check))
+                     on_case_event=check, case_kinds=frozenset({"resume"})))
