@@ -12,6 +12,7 @@ and every decryption for a person is written to the audit log.
 """
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock
@@ -71,13 +72,20 @@ class Category(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the English name on English pages, if there is one."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 
 class Status(models.TextChoices):
     REGISTERED = "registered", _("已登记")
     ACCEPTED = "accepted", _("已受理")
-    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    NOT_ACCEPTED = "not_accepted", pgettext_lazy("complaint status", "不予受理")
     ROUTED = "routed", _("已转办")
     SENT_BACK = "sent_back", _("已退回")
     HANDLED = "handled", _("已办理")

@@ -54,7 +54,7 @@ from .forms import (
     StatsFilterForm,
     user_roles,
 )
-from .models import Complaint, ComplaintStep, Status
+from .models import Complaint, ComplaintStep, Satisfaction, Status
 from .workflow import TransitionError
 
 HANDLE_PERM = "complaint.handle"
@@ -129,7 +129,7 @@ class ComplaintList(ListPage):
         Column(_("投诉编号"), lambda c: c.number),
         Column(_("渠道"), lambda c: str(c.get_channel_display())),
         Column(_("来源编号"), lambda c: c.source_ref),
-        Column(_("类别"), lambda c: c.category.name),
+        Column(_("类别"), lambda c: c.category.label),
         Column(_("标题"), lambda c: c.title),
         Column(_("被投诉单位"), lambda c: c.named_organ),
         Column(_("承办机关"), lambda c: c.organ.name if c.organ_id else ""),
@@ -150,7 +150,7 @@ complaint_list = ComplaintList.as_view()
 
 
 # --- the complaint page ------------------------------------------------------------------
-CLOCK_TITLES = {"complaint.acceptance": _("受理时限"), "complaint.handling": _("办理时限")}
+CLOCK_TITLES = {"complaint.acceptance": _("受理时限"), "complaint.handling": _("办理期限")}
 
 
 @dataclass
@@ -200,7 +200,7 @@ def step_details(step: ComplaintStep) -> list[str]:
         if d.get("merged"):
             out.append(_t("并入 %(no)s") % {"no": d["merged"]})
     if step.kind == ComplaintStep.Kind.RATE and d.get("level"):
-        out.append(_t("满意度：%(level)s") % {"level": d["level"]})
+        out.append(_t("满意度：%(level)s") % {"level": Satisfaction(d["level"]).label})
     if step.text and step.kind != ComplaintStep.Kind.REGISTER:
         out.append(step.text)
     return out

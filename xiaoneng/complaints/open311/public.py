@@ -66,7 +66,7 @@ def listed():
 
 
 def service_notice() -> str:
-    unit = _("日") if rule("complaint_handling_unit") == "calendar" else _("个工作日")
+    unit = _("个自然日") if rule("complaint_handling_unit") == "calendar" else _("个工作日")
     return _("效能办在 %(a)d 个工作日内决定是否受理；受理后转承办机关办理，一般在 %(h)d %(unit)s内答复。") % {
         "a": int(rule("complaint_acceptance_working_days")), "h": int(rule("complaint_handling_days")), "unit": unit}
 

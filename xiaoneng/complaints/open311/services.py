@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..models import Category
@@ -78,9 +77,7 @@ def attribute_errors(value) -> list[str]:
 
 def service_name(category: Category) -> str:
     """The Chinese name; the English one when the client asked for English and there is one."""
-    if (get_language() or "").startswith("en") and category.name_en:
-        return category.name_en
-    return category.name
+    return category.label
 
 
 def service(category: Category) -> dict:
