@@ -327,7 +327,7 @@ def test_the_alert_page_shows_the_finding_its_basis_evidence_clock_and_timeline(
     assert evidence["计时单位"] == "工作日" and evidence["按临时日历计算"] == "否"
     assert "工作日" in page.context["clock"].explanation and "国庆节" in page.context["clock"].explanation
     assert page.context["subject_url"] == reverse("approvals:case", args=[board.th_case.pk])
-    assert [s.kind for s in page.context["steps"]] == ["raise"]
+    assert [e.kind for e in page.context["timeline"]] == ["raise"]
     assert [o.pk for o in page.context["orders"]] == [board.order.pk]
     # The organ explains or appeals; it does not verify its own alert.
     assert {f.action for f in page.context["action_forms"]} == {"explain", "appeal"}

@@ -13,7 +13,7 @@ replay finds the case changed and says so instead of acting twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -36,6 +36,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
 from xiaoneng.web.lists import Column, ListPage
+from xiaoneng.web.timeline import Entry
 
 from .actions import CaseError
 from .forms import ACTION_FORMS, CaseFilterForm, MatterFilterForm, overdue_q
@@ -176,20 +177,9 @@ def clock_rows(case: Case, steps, now, *, public: bool = False) -> list[ClockRow
 
 
 # --- the timeline --------------------------------------------------------------------------
-@dataclass
-class Entry:
-    at: datetime
-    order: tuple
-    title: str
-    details: list[str] = field(default_factory=list)
-    actor: str = ""
-    badge: str = ""
-    badge_level: str = ""
-
-
 def _event_entry(event: CaseEvent, public: bool) -> Entry | None:
     d = event.data or {}
-    entry = Entry(event.at, (event.at, 1, event.pk), str(event.get_kind_display()))
+    entry = Entry(event.at, str(event.get_kind_display()), order=(event.at, 1, event.pk))
     kind = event.kind
     if kind == CaseEvent.Kind.CORRECTION:
         entry.details = [_t("需补正：%(items)s") % {"items": "；".join(d.get("items", []))}]
@@ -227,7 +217,7 @@ PUBLIC_NOTES = {Status.REFUSED, Status.DECIDED, Status.WITHDRAWN}
 
 def _change_entry(change: StatusChange, public: bool) -> Entry:
     to = Status(change.to_status)
-    entry = Entry(change.at, (change.at, 0, change.pk), str(to.label))
+    entry = Entry(change.at, str(to.label), order=(change.at, 0, change.pk))
     if change.from_status and not public:
         entry.title = _t("%(from)s → %(to)s") % {"from": Status(change.from_status).label, "to": to.label}
     # Correction items and suspension reasons are told by their own event row.
@@ -240,7 +230,7 @@ def _change_entry(change: StatusChange, public: bool) -> Entry:
 
 def timeline(case: Case, changes, events, *, public: bool = False) -> list[Entry]:
     """Receipt, status changes and case events merged by time (a change before an event at the same moment)."""
-    entries = [Entry(case.received_at, (case.received_at, -1, 0), _t("收件"), [_t("申请材料已接收")])]
+    entries = [Entry(case.received_at, _t("收件"), [_t("申请材料已接收")], order=(case.received_at, -1, 0))]
     entries += [_change_entry(c, public) for c in changes]
     entries += [e for e in (_event_entry(ev, public) for ev in events) if e is not None]
     return sorted(entries, key=lambda e: e.order)

@@ -30,6 +30,7 @@ from xiaoneng.clocks.engine import explain_clock
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
+from xiaoneng.web.timeline import Entry, actor_name
 
 from . import identity as ident
 from .models import SUB_INDICATORS, Rating, Satisfaction
@@ -145,7 +146,10 @@ def _context(request, rating: Rating, failed=None, revealed=None) -> dict:
         "rating": rating,
         "rater": rater_label(rating),
         "scores": scores,
-        "steps": steps,
+        # The rater's own step names no actor: a named rater's name is confidential.
+        "timeline": [Entry(s.at, str(s.get_kind_display()), [s.text] if s.text else [], kind=s.kind,
+                           actor=actor_name(s.actor_label) if s.actor_label and s.kind != "rate" else "")
+                     for s in steps],
         "clock": clock,
         "clock_due": deadline_label(clock.due_at) if clock else "",
         "clock_explanation": explain_clock(clock) if clock else "",

@@ -41,6 +41,7 @@ from xiaoneng.lib.workdays import OutOfRange
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
+from xiaoneng.web.timeline import Entry, actor_name
 
 from . import identity as ident
 from . import stats
@@ -234,7 +235,9 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
             forms.append(failed)
         elif form_class.available(complaint):
             forms.append(form_class(initial={"rev": rev}, complaint=complaint, user=user))
-    timeline = [{"step": s, "details": step_details(s)} for s in steps]
+    timeline = [Entry(s.at, str(s.get_kind_display()), step_details(s), kind=s.kind,
+                      actor=actor_name(s.actor_label) if s.actor_label else "",
+                      note=s.organ.name if s.organ_id else "") for s in steps]
     orders = [(s.data.get("order"), s.data.get("order_id")) for s in steps
               if s.kind == ComplaintStep.Kind.ORDER and s.data.get("order_id")]
     return {

@@ -45,6 +45,7 @@ from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
 from xiaoneng.orgs.models import Organ, Region
 from xiaoneng.web.lists import Column, ListPage
+from xiaoneng.web.timeline import Entry, actor_name, status_note
 
 from . import actions
 from .forms import (
@@ -401,11 +402,19 @@ def alert_revision(alert: Alert) -> str:
     return str(AlertStep.objects.filter(alert=alert).count())
 
 
+def _entry(step, file_view: str, pk: int, *, detail: bool = True) -> Entry:
+    """An alert or order step on the shared timeline (the raise step's text is the alert's message)."""
+    return Entry(
+        step.at, str(step.get_kind_display()), [step.text] if step.text and detail else [],
+        actor=actor_name(step.actor_label, getattr(step, "actor", None)) or "—", note=status_note(step),
+        kind=step.kind, file_url=reverse(file_view, args=[pk, step.pk]) if step.attachment else "",
+        file_label=file_name(step.attachment),
+    )
+
+
 def _alert_context(request, alert: Alert, failed=None) -> dict:
     user, now = request.user, timezone.now()
     steps = list(alert.steps.select_related("actor"))
-    for step in steps:
-        step.file_label = file_name(step.attachment)
     rev = str(len(steps))
     my_sides = sides(user, alert)
     orders = list(alert.orders.select_related("clock").order_by("opened_at", "pk"))
@@ -418,7 +427,7 @@ def _alert_context(request, alert: Alert, failed=None) -> dict:
         "subject_url": subject_link(alert, user),
         "clock": clock_view(alert.clock, now),
         "evidence": evidence_rows(alert.evidence),
-        "steps": steps,
+        "timeline": [_entry(s, "supervision:alert-file", alert.pk, detail=s.kind != "raise") for s in steps],
         "orders": orders,
         "proposal": AccountabilityProposal.objects.filter(alert=alert).first(),
         "action_forms": _action_forms(ALERT_FORMS, alert, user, my_sides, rev, failed),
@@ -572,8 +581,6 @@ def order_revision(order: SupervisionOrder) -> str:
 def _order_context(request, order: SupervisionOrder, failed=None) -> dict:
     user, now = request.user, timezone.now()
     steps = list(order.steps.all())
-    for step in steps:
-        step.file_label = file_name(step.attachment)
     rev = str(len(steps))
     my_sides = sides(user, order)
     issuer = Region.objects.filter(prefix=order.issuer_region_code).first()
@@ -587,7 +594,7 @@ def _order_context(request, order: SupervisionOrder, failed=None) -> dict:
         "issuer": issuer,
         "clock": clock_view(order.clock, now),
         "overdue": is_late(order, now),
-        "steps": steps,
+        "timeline": [_entry(s, "supervision:order-file", order.pk) for s in steps],
         "alert_visible": alert_visible,
         "action_forms": forms,
         "sides": my_sides,
