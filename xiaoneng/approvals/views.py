@@ -14,7 +14,7 @@ replay finds the case changed and says so instead of acting twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods
 
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
@@ -95,16 +96,6 @@ def risk_label(case: Case) -> str:
     if getattr(case, "risk_warn", False):
         return str(_("临近到期"))
     return ""
-
-
-def deadline_label(moment: datetime | None) -> str:
-    """A deadline the way the law and the explanations say it: 24:00 of the last day, not 00:00 of the next."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def label_deadlines(cases) -> None:

@@ -6,6 +6,9 @@ Example (zh-Hans): 起算日 2026-09-28（当日不计入）；时限 20 个工�
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -111,3 +114,13 @@ def describe_hours(clock) -> str:
     else:
         parts.append(_("到期 %(at)s") % {"at": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")})
     return _("；").join(parts) + _("。")
+
+
+def deadline_label(moment: datetime | None) -> str:
+    """A deadline the way the law says it: 24:00 of the last day, not 00:00 of the next."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"

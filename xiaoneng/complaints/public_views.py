@@ -17,7 +17,6 @@ The secret itself is never kept: it is shown once, on the page after filing.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 
@@ -178,14 +178,6 @@ def _tracked(request) -> Complaint | None:
     if not number:
         return None
     return Complaint.objects.select_related("category", "region", "organ").filter(number=number).first()
-
-
-def deadline_label(moment) -> str:
-    """24:00 of the last day, the way the rules say it (not 00:00 of the next)."""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def _running_due(clock_id: int | None):

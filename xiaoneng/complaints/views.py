@@ -18,7 +18,6 @@ complaint changed and says so instead of acting twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,6 +35,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xiaoneng.approvals.models import Case, Matter
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.workdays import OutOfRange
 from xiaoneng.lib.xlsx import xlsx_response
@@ -59,16 +59,6 @@ from .models import Complaint, ComplaintStep, Satisfaction, Status
 from .workflow import TransitionError
 
 HANDLE_PERM = "complaint.handle"
-
-
-def deadline_label(moment: datetime | None) -> str:
-    """24:00 of the last day, the way the law says a deadline, not 00:00 of the next."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def _require_view(user) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import reduce
 from operator import or_
 from uuid import uuid4
@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, Unit
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
@@ -139,14 +140,6 @@ def issuer_region(user, code: str, *, above: bool = False) -> Region | None:
 
 
 # --- display helpers ---------------------------------------------------------------------
-def deadline_label(moment: datetime | None) -> str:
-    """A deadline the way the law says it: 24:00 of the last day, not 00:00 of the next."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 CLOCK_KINDS = {
