@@ -1,32 +1,21 @@
-"""Exchange sources and their API keys.
-
-A key looks like `xn_<prefix>_<secret>`: the prefix (10 hex characters) is stored in
-clear in `ExchangeSource.key_prefix` so a request's key is found with one indexed
-lookup; only the SHA-256 of the whole key is stored (`key_hash`), and it is compared
-in constant time. The secret is 256 random bits (secrets.token_urlsafe), so a plain
-SHA-256 is enough: there is nothing to brute-force that a slow hash would protect.
-The key is shown once, when it is created or rotated, and never again.
-"""
+"""Exchange sources and their API keys (`xn_<prefix>_<secret>`, see xiaoneng.lib.apikeys)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
+from xiaoneng.lib.apikeys import KeyScheme
 from xiaoneng.lib.codes import credit_code_error
 from xiaoneng.orgs.models import Organ
 
 from ..models import ExchangeSource
 
-KEY_RE = re.compile(r"^xn_([0-9a-f]{10})_([A-Za-z0-9_-]{20,100})$")
+SCHEME = KeyScheme("xn")
 CODE_RE = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
-# Hashed when no source has the presented prefix, so a miss costs what a hit costs.
-_DUMMY_HASH = hashlib.sha256(b"xiaoneng-exchange-no-such-key").hexdigest()
+new_key = SCHEME.new
 
 
 class SourceError(ValueError):
@@ -35,33 +24,9 @@ class SourceError(ValueError):
         self.message, self.field = message, field
 
 
-def new_key() -> tuple[str, str, str]:
-    """A fresh key: (key, prefix, hash)."""
-    prefix = secrets.token_hex(5)
-    key = f"xn_{prefix}_{secrets.token_urlsafe(32)}"
-    return key, prefix, hash_key(key)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def authenticate(key: str | None) -> ExchangeSource | None:
     """The active source whose key this is, or None (wrong, malformed or inactive)."""
-    match = KEY_RE.match((key or "").strip())
-    presented = hash_key((key or "").strip())
-    if match is None:
-        hmac.compare_digest(presented, _DUMMY_HASH)
-        return None
-    candidates = list(ExchangeSource.objects.filter(key_prefix=match.group(1)))
-    found = None
-    for source in candidates or [None]:
-        stored = source.key_hash if source is not None else _DUMMY_HASH
-        if hmac.compare_digest(presented, stored) and source is not None:
-            found = source
-    if found is None or not found.is_active:
-        return None
-    return found
+    return SCHEME.find(ExchangeSource.objects.all(), key)
 
 
 def _organs(codes: list[str]) -> list[Organ]:

@@ -1,30 +1,22 @@
 """Open311 API keys: created, checked and revoked here (admin and `xiaoneng open311-key` call these).
 
-The approach of the exchange inbox (xiaoneng/approvals/exchange/keys.py): a key looks
-like `o311_<prefix>_<secret>`; the prefix (10 hex characters) is stored in clear in
-`ApiKey.key_prefix` so a request's key is found with one indexed lookup, and only the
-SHA-256 of the whole key is stored (`key_hash`), compared in constant time. The secret
-is 256 random bits, so a plain SHA-256 is enough. The key is shown once, when it is
-created, and never again; a lost key is revoked and a new one created.
+A key looks like `o311_<prefix>_<secret>` (the scheme of xiaoneng.lib.apikeys, shared
+with the exchange inbox). The key is shown once, when it is created, and never again; a
+lost key is revoked and a new one created.
 """
 from __future__ import annotations
-
-import hashlib
-import hmac
-import re
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
+from xiaoneng.lib.apikeys import KeyScheme
 
 from ..models import ApiKey
 
-KEY_RE = re.compile(r"^o311_([0-9a-f]{10})_([A-Za-z0-9_-]{20,100})$")
-# Hashed when no key has the presented prefix, so a miss costs what a hit costs.
-_DUMMY_HASH = hashlib.sha256(b"xiaoneng-open311-no-such-key").hexdigest()
+SCHEME = KeyScheme("o311")
+new_key = SCHEME.new
 
 
 class ApiKeyError(ValueError):
@@ -35,35 +27,13 @@ class ApiKeyError(ValueError):
         self.message, self.field = message, field
 
 
-def new_key() -> tuple[str, str, str]:
-    """A fresh key: (key, prefix, hash)."""
-    prefix = secrets.token_hex(5)
-    key = f"o311_{prefix}_{secrets.token_urlsafe(32)}"
-    return key, prefix, hash_key(key)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def authenticate(key: str | None) -> ApiKey | None:
     """The active client whose key this is, or None (wrong, malformed or revoked)."""
-    key = (key or "").strip()
-    match = KEY_RE.match(key)
-    presented = hash_key(key)
-    if match is None:
-        hmac.compare_digest(presented, _DUMMY_HASH)
-        return None
-    found = None
-    for api_key in list(ApiKey.objects.filter(key_prefix=match.group(1))) or [None]:
-        stored = api_key.key_hash if api_key is not None else _DUMMY_HASH
-        if hmac.compare_digest(presented, stored) and api_key is not None:
-            found = api_key
-    if found is None or not found.is_active:
-        return None
-    now = timezone.now()
-    ApiKey.objects.filter(pk=found.pk).update(last_used_at=now)
-    found.last_used_at = now
+    found = SCHEME.find(ApiKey.objects.all(), key)
+    if found is not None:
+        now = timezone.now()
+        ApiKey.objects.filter(pk=found.pk).update(last_used_at=now)
+        found.last_used_at = now
     return found
 
 
