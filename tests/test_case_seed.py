@@ -32,6 +32,9 @@ def demo(django_db_setup, django_db_blocker):
     """The output of `xiaoneng seed --scale demo` with 150 demo cases, its data in place for the module."""
     mp = pytest.MonkeyPatch()
     mp.setenv(seed.CASES_ENV, str(DEMO_COUNT))
+    # This module is about approvals: keep the complaint centre's share of the demo small.
+    mp.setenv("XIAONENG_SEED_COMPLAINTS", "60")
+    mp.setenv("XIAONENG_SEED_RATINGS", "100")
     with django_db_blocker.unblock(), override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
     ), transaction.atomic():
