@@ -151,6 +151,13 @@ def test_the_rating_page_shows_scores_clock_and_timeline(rated, world, login):
     assert "已回访" in page and "已培训" in page and "工作日" in page
 
 
+def test_an_overdue_rectification_is_flagged_on_the_rating_page(rated, world, login):
+    client = login(world.county_supervisor)
+    overdue = html(client.get(reverse("ratings:detail", args=[rated.open_bad.pk])))  # due in 2026-11, now is later
+    rectified = html(client.get(reverse("ratings:detail", args=[rated.bad.pk])))
+    assert "整改超期" in overdue and "整改超期" not in rectified
+
+
 def test_the_organ_staff_reveal_the_phone_for_the_call_back_and_it_is_audited(rated, world, login):
     client = login(world.county_handler)
     page = client.get(reverse("ratings:detail", args=[rated.open_bad.pk]))

@@ -13,7 +13,6 @@ replay finds the case changed and says so instead of acting twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from xiaoneng.calendar import engine as calendar_engine
-from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
@@ -122,23 +121,6 @@ CLOCK_KINDS = {
 }
 
 
-@dataclass
-class ClockRow:
-    title: str
-    clock: Clock
-    explanation: str
-    overdue: bool
-    warning: bool
-
-    @property
-    def due_label(self) -> str:
-        return deadline_label(self.clock.due_at)
-
-    @property
-    def stopped_label(self) -> str:
-        return f"{timezone.localtime(self.clock.stopped_at):%Y-%m-%d %H:%M}" if self.clock.stopped_at else ""
-
-
 def clock_rows(case: Case, steps, now, *, public: bool = False) -> list[ClockRow]:
     """Every clock of the case, in the order the law runs them, each explained in words."""
     wanted: list[tuple[str, int]] = []
@@ -159,11 +141,7 @@ def clock_rows(case: Case, steps, now, *, public: bool = False) -> list[ClockRow
         if clock is None:
             continue
         title = str(CLOCK_KINDS.get(clock.kind, clock.kind))
-        if step_name:
-            title = f"{title} · {step_name}"
-        overdue = clock.is_overdue(now)
-        warning = clock.is_open() and not overdue and clock.warn_at is not None and clock.warn_at <= now
-        rows.append(ClockRow(title, clock, explain_clock(clock, cal), overdue, warning))
+        rows.append(clock_row(clock, f"{title} · {step_name}" if step_name else title, now, cal))
     return rows
 
 

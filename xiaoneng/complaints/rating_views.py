@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaoneng.approvals.views import deadline_label
-from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.display import clock_row
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
@@ -150,10 +150,7 @@ def _context(request, rating: Rating, failed=None, revealed=None) -> dict:
         "timeline": [Entry(s.at, str(s.get_kind_display()), [s.text] if s.text else [], kind=s.kind,
                            actor=actor_name(s.actor_label) if s.actor_label and s.kind != "rate" else "")
                      for s in steps],
-        "clock": clock,
-        "clock_due": deadline_label(clock.due_at) if clock else "",
-        "clock_explanation": explain_clock(clock) if clock else "",
-        "clock_overdue": bool(clock and clock.is_overdue(now)),
+        "clock": clock_row(clock, _t("差评整改"), now) if clock else None,
         "appeal_until": deadline_label(appeal_deadline(rating)) if rating.is_bad else "",
         "action_forms": forms,
         "can_act": any(roles.values()),

@@ -17,8 +17,6 @@ complaint changed and says so instead of acting twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -34,10 +32,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaoneng.approvals.models import Case, Matter
 from xiaoneng.calendar import engine as calendar_engine
-from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
-from xiaoneng.lib.workdays import OutOfRange
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
@@ -144,19 +141,6 @@ complaint_list = ComplaintList.as_view()
 CLOCK_TITLES = {"complaint.acceptance": _("受理时限"), "complaint.handling": _("办理期限")}
 
 
-@dataclass
-class ClockRow:
-    title: str
-    clock: Clock
-    explanation: str
-    overdue: bool
-    warning: bool
-
-    @property
-    def due_label(self) -> str:
-        return deadline_label(self.clock.due_at)
-
-
 def clock_rows(complaint: Complaint, now) -> list[ClockRow]:
     ids = [pk for pk in (complaint.acceptance_clock_id, complaint.handling_clock_id) if pk]
     clocks = Clock.objects.prefetch_related("pauses").in_bulk(ids)
@@ -164,15 +148,8 @@ def clock_rows(complaint: Complaint, now) -> list[ClockRow]:
     rows = []
     for pk in ids:
         clock = clocks.get(pk)
-        if clock is None:
-            continue
-        try:
-            words = explain_clock(clock, cal)
-        except OutOfRange:
-            words = ""
-        overdue = clock.is_overdue(now)
-        warning = clock.is_open() and not overdue and clock.warn_at is not None and clock.warn_at <= now
-        rows.append(ClockRow(str(CLOCK_TITLES.get(clock.kind, clock.kind)), clock, words, overdue, warning))
+        if clock is not None:
+            rows.append(clock_row(clock, CLOCK_TITLES.get(clock.kind, clock.kind), now, cal))
     return rows
 
 

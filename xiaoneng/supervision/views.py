@@ -17,7 +17,6 @@ by a view that checks the scope again; they never have a public address.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 from operator import or_
@@ -39,7 +38,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from xiaoneng.clocks.engine import explain_clock
+from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, Unit
 from xiaoneng.orgs import access
@@ -155,23 +154,10 @@ CLOCK_KINDS = {
 }
 
 
-@dataclass
-class ClockView:
-    clock: Clock
-    title: str
-    explanation: str
-    due_label: str
-    overdue: bool
-    warning: bool
-
-
-def clock_view(clock: Clock | None, now) -> ClockView | None:
+def clock_view(clock: Clock | None, now) -> ClockRow | None:
     if clock is None:
         return None
-    overdue = clock.is_overdue(now)
-    warning = clock.is_open() and not overdue and clock.warn_at is not None and clock.warn_at <= now
-    return ClockView(clock, str(CLOCK_KINDS.get(clock.kind, clock.label or clock.kind)), explain_clock(clock),
-                     deadline_label(clock.due_at), overdue, warning)
+    return clock_row(clock, CLOCK_KINDS.get(clock.kind, clock.label or clock.kind), now)
 
 
 EVIDENCE_LABELS = {
