@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
+from xiaoneng.web.forms import RecordActionForm
 from xiaoneng.web.lists import FilterForm
 
 from . import actions
@@ -190,31 +191,12 @@ def current_step(case: Case):
     return next((s for s in steps if s.completed_at is None), None)
 
 
-class ActionForm(forms.Form):
+class ActionForm(RecordActionForm):
     """One action on a case. Subclasses set `action`, `title`, the fields and `perform`."""
-
-    action = ""
-    title = ""
-    danger = False  # drawn as a warning (refusal, denial, withdrawal)
-    field_map: dict[str, str] = {}  # CaseError.field -> form field, where the names differ
-
-    rev = forms.CharField(label=_("页面版本"), widget=forms.HiddenInput)
 
     def __init__(self, *args, case: Case, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.case, self.user = case, user
-
-    @property
-    def hidden_errors(self) -> list[str]:
-        """Errors on hidden inputs (the revision, the step), in words, for the form's summary."""
-        return [f"{bf.label}：{error}" for bf in self.hidden_fields() for error in bf.errors]
-
-    @classmethod
-    def available(cls, case: Case) -> bool:
-        raise NotImplementedError
-
-    def perform(self, case: Case):
-        raise NotImplementedError
 
     def add_action_error(self, exc: Exception) -> None:
         """Put a CaseError/TransitionError on the field it names, in words."""

@@ -20,6 +20,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ, Region
+from xiaoneng.web.forms import RecordActionForm
 from xiaoneng.web.lists import FilterForm
 
 from . import actions
@@ -238,31 +239,14 @@ def _text(label, *, required=True, rows=3, max_length=5000, help_text=""):
                            widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class ActionForm(forms.Form):
+class ActionForm(RecordActionForm):
     """One action on a complaint. Subclasses set `action`, `title`, `roles`, fields, `perform`."""
 
-    action = ""
-    title = ""
-    danger = False
     roles: frozenset[str] = frozenset()
-    field_map: dict[str, str] = {}
-
-    rev = forms.CharField(label=_("页面版本"), widget=forms.HiddenInput)
 
     def __init__(self, *args, complaint: Complaint, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.complaint, self.user = complaint, user
-
-    @property
-    def hidden_errors(self) -> list[str]:
-        return [f"{bf.label}：{error}" for bf in self.hidden_fields() for error in bf.errors]
-
-    @classmethod
-    def available(cls, complaint: Complaint) -> bool:
-        raise NotImplementedError
-
-    def perform(self, complaint: Complaint):
-        raise NotImplementedError
 
     def add_action_error(self, exc: Exception) -> None:
         add_error_to(self, exc, self.field_map)

@@ -18,6 +18,7 @@ from xiaoneng.approvals.models import Matter
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
+from xiaoneng.web.forms import RecordActionForm
 from xiaoneng.web.lists import FilterForm
 
 from . import ratings
@@ -111,30 +112,14 @@ def _text(label, *, rows=3, max_length=2000, help_text=""):
                            widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class RatingActionForm(forms.Form):
+class RatingActionForm(RecordActionForm):
     """One action on a rating. Subclasses set `action`, `title`, `perm`, the fields and `perform`."""
 
-    action = ""
-    title = ""
     perm = "rating.respond"
-    danger = False
-
-    rev = forms.CharField(label=_("页面版本"), widget=forms.HiddenInput)
 
     def __init__(self, *args, rating: Rating, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rating, self.user = rating, user
-
-    @property
-    def hidden_errors(self) -> list[str]:
-        return [f"{bf.label}：{error}" for bf in self.hidden_fields() for error in bf.errors]
-
-    @classmethod
-    def available(cls, rating: Rating) -> bool:
-        raise NotImplementedError
-
-    def perform(self, rating: Rating):
-        raise NotImplementedError
 
     def add_action_error(self, exc: ratings.RatingError) -> None:
         if exc.field and exc.field in self.fields and exc.field != "rev":

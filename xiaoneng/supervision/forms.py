@@ -25,6 +25,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule as conf_rule
 from xiaoneng.orgs.filters import ScopedRegionFilterForm
 from xiaoneng.orgs.models import Organ
+from xiaoneng.web.forms import RecordActionForm
 
 from . import actions
 from .models import Alert, AlertStatus, Level, OrderSource, OrderStatus
@@ -258,20 +259,14 @@ def _text(label, *, required=True, rows=4, max_length=4000, help_text=""):
                            widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class ActionForm(forms.Form):
+class ActionForm(RecordActionForm):
     """One action on an alert or an order. Subclasses set `action`, `title`, `side`, the fields and `perform`.
 
     `side` says who acts: the organ (handlers and leaders of the organ) or the
     supervisor (efficiency-office supervisors over the organ's region).
     """
 
-    action = ""
-    title = ""
     side = ORGAN
-    danger = False
-    field_map: dict[str, str] = {}  # SupervisionError.field -> form field, where the names differ
-
-    rev = forms.CharField(label=_("页面版本"), widget=forms.HiddenInput)
 
     def __init__(self, *args, obj, user=None, **kwargs):
         # Several action forms share a page: ids are prefixed by the action so labels stay unique.
@@ -283,10 +278,6 @@ class ActionForm(forms.Form):
     def multipart(self) -> bool:
         return any(isinstance(f, forms.FileField) for f in self.fields.values())
 
-    @property
-    def hidden_errors(self) -> list[str]:
-        return [f"{bf.label}：{error}" for bf in self.hidden_fields() for error in bf.errors]
-
     @classmethod
     def available(cls, obj, user=None) -> bool:
         raise NotImplementedError
@@ -294,9 +285,6 @@ class ActionForm(forms.Form):
     def unavailable_reason(self, obj) -> str:
         return str(_("当前状态为“%(status)s”，不能执行“%(action)s”。")
                    % {"status": obj.get_status_display(), "action": self.title})
-
-    def perform(self, obj):
-        raise NotImplementedError
 
     def add_action_error(self, exc: actions.SupervisionError) -> None:
         """Put a SupervisionError on the field it names, in words."""
