@@ -133,6 +133,48 @@ def test_a_failing_listener_does_not_lose_the_other_clocks(world, monkeypatch):
     assert bad.overdue_at is None and bad.next_check_at > at("2026-10-20T00:00")  # retried later
 
 
+def test_the_one_statement_check_agrees_with_the_python_rules_for_every_clock_state(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("check_batch is the PostgreSQL path; SQLite always takes the Python rules")
+    from copy import copy
+    from itertools import product
+
+    now, early, late = at("2026-10-20T12:00"), at("2026-10-19T00:00"), at("2026-10-25T00:00")
+    grid = product(Clock.State.values, (None, early, late), (None, early, late, now), (None, early), (None, early))
+    clocks = Clock.objects.bulk_create(
+        Clock(kind="test", organ=world.tianhe_bureau, start_at=at("2026-10-01T09:00"), limit=5, state=state,
+              warn_at=warn, due_at=due, warned_at=warned, overdue_at=overdue, next_check_at=at("2026-10-20T11:00"))
+        for state, warn, due, warned, overdue in grid
+    )
+    expected = {}
+    for clock in clocks:
+        mine = copy(clock)
+        kinds = [e.kind for e in monitor._events_for(mine, now, "w")]
+        expected[clock.pk] = (kinds, mine.warned_at, mine.overdue_at, mine.next_check_at)
+
+    taken, events = monitor.check_batch(now, 10_000, "w")
+
+    assert len(taken) == len(clocks) == 3 * 3 * 4 * 2 * 2
+    recorded = {pk: [] for pk in expected}
+    for clock_id, kind in ClockEvent.objects.values_list("clock_id", "kind"):
+        recorded[clock_id].append(kind)
+    actual = {c.pk: (recorded[c.pk], c.warned_at, c.overdue_at, c.next_check_at) for c in Clock.objects.all()}
+    assert actual == expected
+    assert sorted((e.clock.pk, e.kind) for e in events) == sorted(
+        (pk, kind) for pk, (kinds, *_rest) in expected.items() for kind in kinds)
+
+
+def test_an_event_another_worker_recorded_first_is_not_handed_to_the_listeners_again(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("check_batch is the PostgreSQL path")
+    clock = start(world, limit=1)
+    ClockEvent.objects.create(clock=clock, kind="overdue", at=at("2026-10-01T00:00"), worker="other")
+    taken, events = monitor.check_batch(at("2026-10-20T00:00"), 10, "w")
+    assert [c.pk for c in taken] == [clock.pk] and events == []
+    clock.refresh_from_db()
+    assert clock.overdue_at == at("2026-10-20T00:00") and clock.next_check_at is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_handle_each_due_clock_exactly_once(world):
     if connection.vendor != "postgresql":

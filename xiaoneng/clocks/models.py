@@ -27,9 +27,9 @@ class Clock(models.Model):
         PAUSED = "paused", _("暂停")
         STOPPED = "stopped", _("已停止")
 
-    kind = models.CharField(_("时限类型"), max_length=40, db_index=True)
+    kind = models.CharField(_("时限类型"), max_length=40)
     label = models.CharField(_("名称"), max_length=200, blank=True)
-    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
     subject_id = models.BigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
     organ = models.ForeignKey("orgs.Organ", verbose_name=_("责任机关"), null=True, blank=True, on_delete=models.PROTECT)
@@ -39,17 +39,17 @@ class Clock(models.Model):
     limit = models.PositiveIntegerField(_("时限"))
     unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.WORKING)
     legal_basis = models.CharField(_("法律依据"), max_length=200, blank=True)
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING)
     stopped_at = models.DateTimeField(_("停止时间"), null=True, blank=True)
 
     # Derived by xiaoneng.clocks.engine and stored so that lists, rules and the loop use indexes.
-    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     due_at = models.DateTimeField(_("到期时间"), null=True, blank=True, db_index=True)
     extension_days = models.PositiveIntegerField(_("延长天数"), default=0)
     provisional = models.BooleanField(_("临时计算"), default=False, help_text=_("用到了尚未载入官方日历的年份"))
 
     # Monitoring: when the loop should look next, and what it has already fired.
-    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(_("已预警"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("已超期"), null=True, blank=True)
     claim = models.UUIDField(null=True, blank=True, editable=False)
@@ -59,9 +59,16 @@ class Clock(models.Model):
     class Meta:
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
+        # Every index costs each clock update (the monitoring pass rewrites thousands a minute), so
+        # only those that queries use: no pattern-ops copies of `kind`, nothing on low-cardinality
+        # `state` (open clocks are served by the partial `clock_open_due`), `warn_at` filters always
+        # come with `due_at`, and stopped clocks (most of them) stay out of the `next_check_at` index.
         indexes = [
+            models.Index(fields=["kind"], name="clock_kind"),
             models.Index(fields=["subject_type", "subject_id"], name="clock_subject"),
             prefix_index("clock_region_like", "region_code"),
+            models.Index(fields=["next_check_at"], name="clock_next_check",
+                         condition=models.Q(next_check_at__isnull=False)),
         ]
 
     def __str__(self):
@@ -117,7 +124,8 @@ class ClockEvent(models.Model):
         WARNED = "warned", _("临近到期")
         OVERDUE = "overdue", _("已超期")
 
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="events")
+    # `clock_event_once` (clock, kind) serves look-ups by clock too.
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     at = models.DateTimeField()
     worker = models.CharField(max_length=100, blank=True)

@@ -1,18 +1,22 @@
-"""The monitoring pass: claim clocks whose warning or deadline has come, record it once.
+"""The monitoring pass: take clocks whose warning or deadline has come, record it once.
 
 Only `next_check_at <= now` is read (an indexed column), so a pass costs what is due,
-not what is open. Claiming is one UPDATE that stamps a fresh token on a batch and
-pushes `next_check_at` into the future (healthchecks' `sendalerts` pattern):
+not what is open.
 
-* on PostgreSQL the batch is chosen with `FOR UPDATE SKIP LOCKED`, so several workers
-  take disjoint batches without waiting for each other;
-* on SQLite the single UPDATE … WHERE id IN (SELECT … LIMIT n) holds the write lock,
-  which serialises workers.
+* On PostgreSQL one statement per batch (`check_batch`) locks the due clocks with
+  `FOR UPDATE SKIP LOCKED` (several workers take disjoint batches without waiting for
+  each other), records their events and moves each `next_check_at` to the clock's next
+  moment; the listeners run in the same transaction, so the batch commits or rolls back
+  as a whole.
+* Elsewhere, and for a PostgreSQL batch that failed, claiming is one UPDATE that stamps
+  a fresh token on a batch and pushes `next_check_at` into the future (healthchecks'
+  `sendalerts` pattern; on SQLite the UPDATE … WHERE id IN (SELECT … LIMIT n) holds the
+  write lock, which serialises workers). The claimed batch is handled in one
+  transaction; if that fails, its clocks are handled one by one and a bad one keeps the
+  pushed-back `next_check_at`, to be retried after `monitor_retry_seconds` — one bad row
+  cannot crash-loop the worker.
 
-A claimed clock is handled and its `next_check_at` moved to its next moment. If
-handling fails, the clock keeps the pushed-back `next_check_at` and is retried after
-`monitor_retry_seconds`, so one bad row cannot crash-loop the worker. Listeners (the
-supervision rules of later capabilities) subscribe with `on_events`.
+Listeners (the supervision rules of later capabilities) subscribe with `on_events`.
 """
 from __future__ import annotations
 
@@ -36,7 +40,22 @@ from .models import Clock, ClockEvent
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[list[ClockEvent]], None]
+@dataclass(slots=True)
+class Fired:
+    """An event the pass recorded, as listeners see it (a light stand-in for a `ClockEvent` row:
+    a pass hands thousands of them over and a model instance costs ten times as much)."""
+
+    clock: Clock
+    kind: str
+    at: datetime
+    worker: str = ""
+
+    @property
+    def clock_id(self) -> int:
+        return self.clock.pk
+
+
+Listener = Callable[[list[Fired]], None]
 _listeners: list[Listener] = []
 
 
@@ -67,44 +86,106 @@ def claim(now: datetime, limit: int) -> list[Clock]:
     retry_at = now + timedelta(seconds=int(rule("monitor_retry_seconds")))
     table = Clock._meta.db_table
     if connection.vendor == "postgresql":
-        fields = Clock._meta.concrete_fields
-        returning = ", ".join(f'"{f.column}"' for f in fields)
         with connection.cursor() as cur:
             # RETURNING gives the claimed rows themselves: `claim` has no index, and reading the batch
             # back by it would scan every clock (the cost would grow with what is open); reading it
             # back by id would be a second round trip.
             cur.execute(
-                f"""UPDATE {table} SET claim = %s, next_check_at = %s
+                f"""UPDATE {table} AS c SET claim = %s, next_check_at = %s
                     WHERE id IN (SELECT id FROM {table} WHERE next_check_at <= %s
                                  ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)
-                    RETURNING {returning}""",
+                    RETURNING {_returning()}""",
                 [token, retry_at, now, limit],
             )
-            rows = cur.fetchall()
-        names = [f.attname for f in fields]
-        converters = [(i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
-        clocks = []
-        for row in sorted(rows, key=lambda r: r[0]):
-            if converters:
-                row = list(row)
-                for i, conv in converters:
-                    row[i] = conv(row[i], None, connection)
-            clocks.append(Clock.from_db(connection.alias, names, row))
-        # The rules name the responsible organ of every clock: fetch them with the batch (one query).
-        organs = Organ.objects.in_bulk({c.organ_id for c in clocks if c.organ_id is not None})
-        for c in clocks:
-            c._state.fields_cache["organ"] = organs.get(c.organ_id) if c.organ_id is not None else None
-        return clocks
-    else:
-        due = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
-        due_ids = list(due.values_list("pk", flat=True)[:limit])
-        Clock.objects.filter(pk__in=due_ids, next_check_at__lte=now).update(claim=token, next_check_at=retry_at)
-        claimed = Clock.objects.filter(pk__in=due_ids, claim=token)
-        # The rules name the responsible organ of every clock: fetch them with the batch.
-        return list(claimed.select_related("organ"))
+            return _clocks_from_rows(cur.fetchall())
+    due = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+    due_ids = list(due.values_list("pk", flat=True)[:limit])
+    Clock.objects.filter(pk__in=due_ids, next_check_at__lte=now).update(claim=token, next_check_at=retry_at)
+    claimed = Clock.objects.filter(pk__in=due_ids, claim=token)
+    # The rules name the responsible organ of every clock: fetch them with the batch.
+    return list(claimed.select_related("organ"))
 
 
-def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
+def _returning() -> str:
+    return ", ".join(f'c."{f.column}"' for f in Clock._meta.concrete_fields)
+
+
+def _clocks_from_rows(rows) -> list[Clock]:
+    """Clock instances from raw rows of every concrete column (in field order), their organs attached."""
+    fields = Clock._meta.concrete_fields
+    names = [f.attname for f in fields]
+    converters = [(i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+    clocks = []
+    for row in sorted(rows, key=lambda r: r[0]):
+        if converters:
+            row = list(row)
+            for i, conv in converters:
+                row[i] = conv(row[i], None, connection)
+        clocks.append(Clock.from_db(connection.alias, names, row))
+    # The rules name the responsible organ of every clock: fetch them with the batch (one query).
+    organs = Organ.objects.in_bulk({c.organ_id for c in clocks if c.organ_id is not None})
+    for c in clocks:
+        c._state.fields_cache["organ"] = organs.get(c.organ_id) if c.organ_id is not None else None
+    return clocks
+
+
+# What `_events_for` and `engine.next_check` do, for a whole batch in one statement (PostgreSQL):
+# lock the due clocks (SKIP LOCKED: other workers take other rows), decide each one's event,
+# stamp it, move `next_check_at` to the clock's next moment and record the events. One UPDATE a
+# clock instead of a claim and a write-back halves the row versions and index entries a pass
+# writes. tests/test_clocks.py checks this against the Python rules on a grid of clock states.
+CHECK_SQL = """
+WITH due AS (
+    SELECT id, state, warn_at, due_at, warned_at, overdue_at,
+           CASE WHEN state = 'stopped' THEN NULL
+                WHEN due_at <= %(now)s AND overdue_at IS NULL THEN 'overdue'
+                WHEN warn_at <= %(now)s AND warned_at IS NULL THEN 'warned' END AS event
+    FROM {clock} WHERE next_check_at <= %(now)s
+    ORDER BY next_check_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+), seen AS (
+    SELECT id, event, state, warn_at, due_at,
+           CASE WHEN event IS NOT NULL THEN COALESCE(warned_at, %(now)s) ELSE warned_at END AS warned_at,
+           CASE WHEN event = 'overdue' THEN %(now)s ELSE overdue_at END AS overdue_at
+    FROM due
+), checked AS (
+    UPDATE {clock} AS c
+    SET warned_at = s.warned_at, overdue_at = s.overdue_at, claim = NULL,
+        next_check_at = CASE
+            WHEN s.state = 'stopped' THEN NULL
+            WHEN s.warned_at IS NULL AND s.warn_at IS NOT NULL AND (s.due_at IS NULL OR s.warn_at < s.due_at)
+                THEN s.warn_at
+            WHEN s.overdue_at IS NULL AND s.due_at IS NOT NULL THEN s.due_at
+        END
+    FROM seen AS s WHERE c.id = s.id
+    RETURNING {returning}, s.event
+), recorded AS (
+    INSERT INTO {event} (clock_id, kind, at, worker)
+    SELECT id, event, %(now)s, %(worker)s FROM checked WHERE event IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING clock_id
+)
+SELECT checked.*, recorded.clock_id IS NOT NULL FROM checked LEFT JOIN recorded ON recorded.clock_id = checked.id
+"""
+
+
+def check_batch(now: datetime, limit: int, worker: str) -> tuple[list[Clock], list[Fired]]:
+    """Take up to `limit` due clocks and record what happened to them (PostgreSQL, one statement).
+
+    Runs inside the caller's transaction: the rows stay locked until it commits, so the
+    listeners' work and the clocks' new state commit (or roll back) together. Returns the
+    clocks and the events this call recorded (an event another worker recorded first is not
+    returned again)."""
+    sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table, returning=_returning())
+    with connection.cursor() as cur:
+        cur.execute(sql, {"now": now, "limit": limit, "worker": worker})
+        rows = cur.fetchall()
+    fresh = {r[0]: (r[-2], r[-1]) for r in rows}
+    clocks = _clocks_from_rows([r[:-2] for r in rows])
+    events = [Fired(c, fresh[c.pk][0], now, worker) for c in clocks if fresh[c.pk][0] is not None and fresh[c.pk][1]]
+    return clocks, events
+
+
+def _events_for(clock: Clock, now: datetime, worker: str) -> list[Fired]:
     """What has happened to the clock by `now` that was not recorded yet (side-effect: stamps)."""
     events = []
     if clock.state == Clock.State.STOPPED:  # stopped since it was scheduled: nothing can happen to it
@@ -112,10 +193,10 @@ def _events_for(clock: Clock, now: datetime, worker: str) -> list[ClockEvent]:
     elif clock.due_at is not None and clock.due_at <= now and clock.overdue_at is None:
         clock.overdue_at = now
         clock.warned_at = clock.warned_at or now  # past the deadline, a warning is moot
-        events.append(ClockEvent(clock=clock, kind=ClockEvent.Kind.OVERDUE, at=now, worker=worker))
+        events.append(Fired(clock, ClockEvent.Kind.OVERDUE, now, worker))
     elif clock.warn_at is not None and clock.warn_at <= now and clock.warned_at is None:
         clock.warned_at = now
-        events.append(ClockEvent(clock=clock, kind=ClockEvent.Kind.WARNED, at=now, worker=worker))
+        events.append(Fired(clock, ClockEvent.Kind.WARNED, now, worker))
     clock.next_check_at = next_check(clock)
     clock.claim = None
     return events
@@ -142,13 +223,14 @@ def _save_checked(clocks: list[Clock]) -> None:
         )
 
 
-def _insert_events(events: list[ClockEvent]) -> None:
+def _insert_events(events: list[Fired]) -> None:
     """Record the batch's events; one that is already recorded (another worker) is skipped.
 
     On PostgreSQL one INSERT … SELECT FROM unnest(arrays): bulk_create with
     ignore_conflicts costs about 70 µs an event in Django's row building alone."""
     if connection.vendor != "postgresql":
-        ClockEvent.objects.bulk_create(events, ignore_conflicts=True)
+        ClockEvent.objects.bulk_create([ClockEvent(clock=e.clock, kind=e.kind, at=e.at, worker=e.worker) for e in events],
+                                       ignore_conflicts=True)
         return
     if not events:
         return
@@ -167,18 +249,27 @@ def _handle(clocks: list[Clock], now: datetime, worker: str, result: PassResult)
         events = [e for c in clocks for e in _events_for(c, now, worker)]
         _insert_events(events)
         _save_checked(clocks)
-        for listener in _listeners:
-            listener(events)
+        _tell(events)
+    _count(events, result)
+
+
+def _tell(events: list[Fired]) -> None:
+    for listener in _listeners:
+        listener(events)
+
+
+def _count(events: list[Fired], result: PassResult) -> None:
     result.warned += sum(e.kind == ClockEvent.Kind.WARNED for e in events)
     result.overdue += sum(e.kind == ClockEvent.Kind.OVERDUE for e in events)
 
 
 def run_pass(now: datetime | None = None, *, batch_size: int | None = None, worker: str | None = None) -> PassResult:
-    """Claim and handle batches until nothing due is left for this worker.
+    """Take and handle batches until nothing due is left for this worker.
 
-    1. Claim a batch (committed at once, so other workers skip it).
-    2. Handle the batch in one transaction; if that fails, handle its clocks one by one
-       so that only the bad ones wait for their retry.
+    On PostgreSQL a batch is taken, checked and handed to the listeners in one transaction
+    (`check_batch`). Elsewhere, or when that fails, the claim-then-handle path: claim a batch
+    (committed at once, so other workers skip it), handle it in one transaction, and if that
+    fails handle its clocks one by one so that only the bad ones wait for their retry.
     """
     now = now or timezone.now()
     batch_size = batch_size or int(rule("monitor_batch_size"))
@@ -194,20 +285,41 @@ def run_pass(now: datetime | None = None, *, batch_size: int | None = None, work
 def _run_batches(now: datetime, batch_size: int, worker: str) -> PassResult:
     result = PassResult()
     while True:
-        clocks = claim(now, batch_size)
-        if not clocks:
+        taken = _take_and_check(now, batch_size, worker, result) if connection.vendor == "postgresql" else None
+        if taken is None:
+            taken = _claim_and_handle(now, batch_size, worker, result)
+        if taken < batch_size:
             return result
-        result.claimed += len(clocks)
-        try:
-            _handle(clocks, now, worker, result)
-        except Exception:
-            log.exception("monitoring batch failed; retrying its %d clocks one by one", len(clocks))
-            for clock in clocks:
-                fresh = Clock.objects.get(pk=clock.pk)
-                try:
-                    _handle([fresh], now, worker, result)
-                except Exception:
-                    result.failed += 1
-                    log.exception("clock %s failed; it will be retried later", clock.pk)
-        if len(clocks) < batch_size:
-            return result
+
+
+def _take_and_check(now: datetime, batch_size: int, worker: str, result: PassResult) -> int | None:
+    """One batch the PostgreSQL way; None if it failed (and was rolled back)."""
+    try:
+        with transaction.atomic():
+            clocks, events = check_batch(now, batch_size, worker)
+            _tell(events)
+    except Exception:
+        log.exception("monitoring batch failed; claiming it again to handle its clocks one by one")
+        return None
+    result.claimed += len(clocks)
+    _count(events, result)
+    return len(clocks)
+
+
+def _claim_and_handle(now: datetime, batch_size: int, worker: str, result: PassResult) -> int:
+    clocks = claim(now, batch_size)
+    result.claimed += len(clocks)
+    if not clocks:
+        return 0
+    try:
+        _handle(clocks, now, worker, result)
+    except Exception:
+        log.exception("monitoring batch failed; retrying its %d clocks one by one", len(clocks))
+        for clock in clocks:
+            fresh = Clock.objects.get(pk=clock.pk)
+            try:
+                _handle([fresh], now, worker, result)
+            except Exception:
+                result.failed += 1
+                log.exception("clock %s failed; it will be retried later", clock.pk)
+    return len(clocks)

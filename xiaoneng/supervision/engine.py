@@ -17,7 +17,6 @@ import json
 import logging
 from collections import defaultdict
 from contextlib import contextmanager
-from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -25,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
-from xiaoneng.clocks.models import Clock, ClockEvent
+from xiaoneng.clocks.models import Clock
 
 from .models import AccountabilityProposal, Alert, AlertStatus, AlertStep, EarlyCompletion, Level
 from .rules import Finding, load_all
@@ -80,22 +79,21 @@ def _insert_pg(rows: list[dict], at) -> list[tuple[int, str]]:
         return cur.fetchall()
 
 
-def _alert(pk: int, row: dict, finding: Finding) -> Alert:
-    """The inserted alert as a model instance, built the way a query builds one (positional values)."""
-    alert = Alert.from_db(connection.alias, None, [pk if n == "id" else row[n] for n in _alert_attnames()])
-    alert._state.fields_cache["organ"] = finding.organ
-    if finding.clock is not None:
-        alert._state.fields_cache["clock"] = finding.clock
-    return alert
+def _insert_orm(rows: list[dict], at) -> list[tuple[int, str]]:
+    """The same with the ORM (SQLite)."""
+    Alert.objects.bulk_create([Alert(**r) for r in rows], ignore_conflicts=True, batch_size=1000)
+    created = list(Alert.objects.filter(dedup_key__in=[r["dedup_key"] for r in rows], raised_at=at)
+                   .values_list("id", "dedup_key", "message"))
+    AlertStep.objects.bulk_create(
+        AlertStep(alert_id=pk, kind=AlertStep.Kind.RAISE, to_status=AlertStatus.RAISED, at=at, actor_label="system",
+                  text=message)
+        for pk, _key, message in created
+    )
+    return [(pk, key) for pk, key, _message in created]
 
 
-@cache
-def _alert_attnames() -> tuple[str, ...]:
-    return tuple(f.attname for f in Alert._meta.concrete_fields)
-
-
-def raise_findings(findings: list[Finding], at=None) -> list[Alert]:
-    """Create an alert for each finding not raised before; returns the new alerts.
+def raise_findings(findings: list[Finding], at=None) -> list[int]:
+    """Create an alert for each finding not raised before; returns the new alerts' ids.
 
     1. Drop findings whose dedup key exists (one query); the unique key also guards
        against a race between two workers (ON CONFLICT DO NOTHING / ignore_conflicts).
@@ -103,6 +101,9 @@ def raise_findings(findings: list[Finding], at=None) -> list[Alert]:
        the new ids returned); one audit entry for the batch.
     3. Climb the ladder for yellow and red cards; tell the organs after commit (one digest
        per organ per call, or per monitoring pass while one runs).
+
+    A monitoring pass raises thousands of warnings a minute, so no model instance is built
+    for them: the ladder loads the few yellow and red cards it acts on.
     """
     if not findings:
         return []
@@ -133,57 +134,50 @@ def raise_findings(findings: list[Finding], at=None) -> list[Alert]:
         })
     if connection.vendor == "postgresql":
         raised = at.isoformat()
-        ids = {key: pk for pk, key in _insert_pg([{**r, "raised_at": raised} for r in rows], at)}
-        created = []
-        for row in rows:
-            pk = ids.get(row["dedup_key"])
-            if pk is not None:
-                created.append(_alert(pk, row, fresh[row["dedup_key"]]))
+        created = _insert_pg([{**r, "raised_at": raised} for r in rows], at)
     else:
-        Alert.objects.bulk_create([Alert(**r) for r in rows], ignore_conflicts=True, batch_size=1000)
-        created = list(Alert.objects.filter(dedup_key__in=list(fresh), raised_at=at).select_related("organ"))
-        AlertStep.objects.bulk_create(
-            AlertStep(alert=a, kind=AlertStep.Kind.RAISE, to_status=AlertStatus.RAISED, at=at, actor_label="system",
-                      text=a.message)
-            for a in created
-        )
+        created = _insert_orm(rows, at)
     if not created:
         return []
-    record("supervision.raise", object_type="supervision.alert", object_id=str(len(created)),
-           object_repr=_("发现 %(n)d 条预警") % {"n": len(created)},
-           changes={"alerts": [[a.pk, a.rule, a.level] for a in created][:500]})
-    from . import actions  # the ladder's actions live with the other alert actions
+    created.sort()
+    new = [(pk, fresh[key]) for pk, key in created]
+    record("supervision.raise", object_type="supervision.alert", object_id=str(len(new)),
+           object_repr=_("发现 %(n)d 条预警") % {"n": len(new)},
+           changes={"alerts": [[pk, f.rule, f.level] for pk, f in new][:500]})
+    ladder = [pk for pk, f in new if f.level in (Level.YELLOW, Level.RED)]
+    if ladder:
+        from . import actions  # the ladder's actions live with the other alert actions
 
-    for alert in created:
-        if alert.level == Level.YELLOW:
-            actions.open_order_for(alert, at=at)
-        elif alert.level == Level.RED:
-            AccountabilityProposal.objects.get_or_create(
-                alert=alert,
-                defaults={"organ": alert.organ, "region_code": alert.region_code, "reason": alert.message,
-                          "proposed_at": at},
-            )
-    _notify(created)
-    return created
+        for alert in Alert.objects.select_related("organ").filter(pk__in=ladder).order_by("pk"):
+            if alert.level == Level.YELLOW:
+                actions.open_order_for(alert, at=at)
+            else:
+                AccountabilityProposal.objects.get_or_create(
+                    alert=alert,
+                    defaults={"organ": alert.organ, "region_code": alert.region_code, "reason": alert.message,
+                              "proposed_at": at},
+                )
+    _notify([f for _pk, f in new])
+    return [pk for pk, _f in new]
 
 
-def _count(alerts: list[Alert], into: dict) -> dict:
+def _count(findings: list[Finding], into: dict) -> dict:
     """{organ_id: [organ name, {level: count}]}, levels in the order first seen."""
-    for a in alerts:
-        entry = into.get(a.organ_id)
+    for f in findings:
+        entry = into.get(f.organ.pk)
         if entry is None:
-            entry = into[a.organ_id] = [a.organ.name, {}]
-        entry[1][a.level] = entry[1].get(a.level, 0) + 1
+            entry = into[f.organ.pk] = [f.organ.name, {}]
+        entry[1][f.level] = entry[1].get(f.level, 0) + 1
     return into
 
 
-def _notify(alerts: list[Alert]) -> None:
+def _notify(findings: list[Finding]) -> None:
     """One digest per organ (per call, or per pass while a monitoring pass runs)."""
     pending = _pass_digests.get()
     if pending is not None:
-        _count(alerts, pending)
+        _count(findings, pending)
         return
-    _queue_digests(_count(alerts, {}))
+    _queue_digests(_count(findings, {}))
 
 
 def _queue_digests(counts: dict) -> None:
@@ -249,8 +243,8 @@ def _cases_of(clocks: list[Clock]) -> dict[int, object]:
     return {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related("organ", "promise_clock", "legal_clock")}
 
 
-def on_clock_events(events: list[ClockEvent]) -> None:
-    """Monitoring-pass listener: every clock rule looks at every new event."""
+def on_clock_events(events: list) -> None:
+    """Monitoring-pass listener: every clock rule looks at every new event (`monitor.Fired`)."""
     if not events:
         return
     rules = [r for r in load_all().values() if r.on_clock_event]

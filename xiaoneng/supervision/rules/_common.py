@@ -1,6 +1,7 @@
 """Small helpers shared by the rule modules (not a rule itself: no `register` call)."""
 from functools import lru_cache
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -9,27 +10,39 @@ from xiaoneng.calendar.engine import current
 from xiaoneng.clocks.engine import local_date
 
 
+@lru_cache(maxsize=4096)
+def _local_day(moment, zone: str):
+    return local_date(moment)
+
+
+def _day(moment):
+    """The local date of a moment, remembered: deadlines fall at midnight and a pass has one
+    `now`, so a monitoring pass asks for the same few moments thousands of times."""
+    return _local_day(moment, settings.TIME_ZONE)
+
+
+def _last_day(clock):
+    return _day(clock.due_at) - timezone.timedelta(days=1)
+
+
 def due_text(clock) -> str:
     """A deadline the way the law counts it: 24:00 of the last day."""
     if clock.due_at is None:
         return "—"
-    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
-    return f"{last_day:%Y-%m-%d} 24:00"
+    return f"{_last_day(clock):%Y-%m-%d} 24:00"
 
 
 def working_days_left(clock, now) -> int:
     if clock.due_at is None:
         return 0
     # Today counts while it lasts: at 09:00 on the last day, one working day remains.
-    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
-    return max(current(check=False).working_days_between(local_date(now) - timezone.timedelta(days=1), last_day), 0)
+    return max(current(check=False).working_days_between(_day(now) - timezone.timedelta(days=1), _last_day(clock)), 0)
 
 
 def working_days_late(clock, now) -> int:
     if clock.due_at is None:
         return 0
-    last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
-    return max(current(check=False).working_days_between(last_day, local_date(now)), 0)
+    return max(current(check=False).working_days_between(_last_day(clock), _day(now)), 0)
 
 
 def organ_of(clock, case):
