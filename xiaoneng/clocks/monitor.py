@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from xiaoneng.conf import rule
+from xiaoneng.lib.pg import fetch_binary
 from xiaoneng.orgs.models import Organ
 
 from .engine import next_check
@@ -111,17 +113,21 @@ def _returning() -> str:
 
 
 def _clocks_from_rows(rows) -> list[Clock]:
-    """Clock instances from raw rows of every concrete column (in field order), their organs attached."""
-    fields = Clock._meta.concrete_fields
-    names = [f.attname for f in fields]
-    converters = [(i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+    """Clock instances from raw rows of every concrete column (in field order), their organs attached.
+
+    Built the way unpickling builds a model instance (attribute dict and state, no __init__):
+    `Model.from_db` costs about 9 µs a clock, a tenth of a due clock's whole budget. No Clock
+    field converts values read from the database (no `from_db_value`), so the raw values are
+    the attributes."""
+    names = [f.attname for f in Clock._meta.concrete_fields]
+    alias = connection.alias
     clocks = []
     for row in sorted(rows, key=lambda r: r[0]):
-        if converters:
-            row = list(row)
-            for i, conv in converters:
-                row[i] = conv(row[i], None, connection)
-        clocks.append(Clock.from_db(connection.alias, names, row))
+        clock = Clock.__new__(Clock)
+        clock.__dict__.update(zip(names, row, strict=True))
+        clock._state = ModelState()
+        clock._state.adding, clock._state.db = False, alias
+        clocks.append(clock)
     # The rules name the responsible organ of every clock: fetch them with the batch (one query).
     organs = Organ.objects.in_bulk({c.organ_id for c in clocks if c.organ_id is not None})
     for c in clocks:
@@ -176,9 +182,7 @@ def check_batch(now: datetime, limit: int, worker: str) -> tuple[list[Clock], li
     clocks and the events this call recorded (an event another worker recorded first is not
     returned again)."""
     sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table, returning=_returning())
-    with connection.cursor() as cur:
-        cur.execute(sql, {"now": now, "limit": limit, "worker": worker})
-        rows = cur.fetchall()
+    rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker})
     fresh = {r[0]: (r[-2], r[-1]) for r in rows}
     clocks = _clocks_from_rows([r[:-2] for r in rows])
     events = [Fired(c, fresh[c.pk][0], now, worker) for c in clocks if fresh[c.pk][0] is not None and fresh[c.pk][1]]

@@ -1,0 +1,20 @@
+"""PostgreSQL helpers for the hot paths (the monitoring pass, bulk writers)."""
+from __future__ import annotations
+
+from django.db import connection
+
+
+def fetch_binary(sql: str, params) -> list[tuple]:
+    """Run `sql` (psycopg placeholders, bound server-side) and return its rows in binary format.
+
+    Django's cursor reads every value as text and parses timestamps in Python, about 3 µs
+    a value; a batch of clocks has six of them a row. Binary rows cost a tenth of that and
+    give the same values (aware datetimes in the session's UTC, UUIDs, Decimals). The query
+    runs on Django's connection, inside its current transaction, but outside its query log.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params, binary=True)
+        return cur.fetchall()
