@@ -2,7 +2,7 @@
 """The two Quick-start commands. Needs only Python >= 3.11.
 
     python3 dev.py demo   # venv, install, migrate SQLite, seed the demo province,
-                          # then web server + monitoring loop on http://127.0.0.1:8000
+                          # then web server + monitoring loop + notification sender on http://127.0.0.1:8000
     python3 dev.py test   # venv, install with test extras (and Debian's Chromium when
                           # possible), then lint and the whole test suite
 
@@ -70,10 +70,11 @@ def demo() -> None:
     xiaoneng("migrate", "--no-input", "-v", "0")
     step("loading the demo province")
     xiaoneng("seed", "--scale", "demo")
-    step("starting the monitoring loop, the roll-up refresh, the complaint sweep and the web server on "
-         "http://127.0.0.1:8000 (Ctrl-C stops all)")
+    step("starting the monitoring loop, the notification sender, the roll-up refresh, the complaint sweep and "
+         "the web server on http://127.0.0.1:8000 (Ctrl-C stops all)")
     background = [
         subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT),
+        subprocess.Popen([str(BIN / "xiaoneng"), "notify", "send", "--every", "5"], cwd=ROOT),
         subprocess.Popen([str(BIN / "xiaoneng"), "stats", "refresh", "--every", "300"], cwd=ROOT),
         subprocess.Popen([str(BIN / "xiaoneng"), "complaints", "sweep", "--every", "3600"], cwd=ROOT),
     ]

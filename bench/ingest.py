@@ -13,9 +13,9 @@ raise alerts), so lags are those of a live feed. Each batch goes, in turn:
 * through the real pipeline — `pipeline.receive(source, body)`, exactly what
   `POST /api/v1/exchange/events` calls: the raw body stored, decoded, parsed,
   validated, checked against the source's organs and the catalogue, applied to cases,
-  clocks, steps, timelines and the notification outbox (notifications delivered after
-  commit through the file backend), one ExchangeEvent row per event, held events
-  retried; one transaction per batch;
+  clocks, steps, timelines and the notification outbox (left pending for the background
+  sender, as in production), one ExchangeEvent row per event, held events retried; one
+  transaction per batch;
 * raw into a plain table — `json.loads` of the same body and `COPY … FROM STDIN`
   (psycopg's `cursor.copy`) of one row per event (source, event id, type, time, case,
   organ, the event as jsonb); one transaction per batch.
@@ -32,7 +32,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -209,7 +208,6 @@ def main(argv=None) -> int:
 
 
 def run(args) -> int:
-    from django.conf import settings
     from django.db import connection
     from django.db.models import Count
 
@@ -219,49 +217,41 @@ def run(args) -> int:
     from xiaoneng.audit.log import acting_as
     from xiaoneng.audit.models import AuditEntry
 
-    with tempfile.NamedTemporaryFile(prefix="bench-notify-", suffix=".jsonl", delete=False) as fh:
-        notify_file = fh.name
-    saved = settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE
-    settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE = "xiaoneng.notify.backends.FileBackend", notify_file
-    try:
-        with acting_as(None, channel="command", label="bench.ingest"):
-            source, matters = build_world()
-        events = make_stream(matters, args.events)
-        bodies = [json.dumps(events[i : i + args.batch], ensure_ascii=False).encode()
-                  for i in range(0, len(events), args.batch)]
-        with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
-            cur.execute(f"CREATE TABLE {RAW_TABLE} (source_id bigint, event_id text, type text, "
-                        "occurred_at timestamptz, case_no text, organ_code text, payload jsonb)")
-        copy = copy_side(bodies, source.pk)
-        audit_before = AuditEntry.objects.count()
-        STATS.clear()
-        t_pipe = t_copy = 0.0
-        counts: Counter = Counter()
-        statuses: Counter = Counter()
-        for body in bodies:
-            t0 = time.perf_counter()
-            receipt = pipeline.receive(source, body, fast=not args.per_event)
-            t1 = time.perf_counter()
-            copy(body)
-            t2 = time.perf_counter()
-            t_pipe, t_copy = t_pipe + (t1 - t0), t_copy + (t2 - t1)
-            statuses[receipt.status] += 1
-            for key in ("accepted", "held", "duplicate", "rejected"):
-                counts[key] += receipt.body.get(key, 0)
-        n = len(events)
-        t_listeners = STATS["listener_seconds"]
-        fast = sum(len(e.changes.get("events", [])) for e in AuditEntry.objects.filter(action="exchange.apply"))
-        audit = AuditEntry.objects.count() - audit_before
-        stored = dict(ExchangeEvent.objects.values_list("state").annotate(n=Count("id")))
-        case_states = Counter(Case.objects.values_list("status", flat=True))
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {RAW_TABLE}")
-            copied = cur.fetchone()[0]
-            cur.execute(f"DROP TABLE {RAW_TABLE}")
-    finally:
-        settings.XIAONENG_NOTIFY_BACKEND, settings.XIAONENG_NOTIFY_FILE = saved
-        os.unlink(notify_file)
+    with acting_as(None, channel="command", label="bench.ingest"):
+        source, matters = build_world()
+    events = make_stream(matters, args.events)
+    bodies = [json.dumps(events[i : i + args.batch], ensure_ascii=False).encode()
+              for i in range(0, len(events), args.batch)]
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        cur.execute(f"CREATE TABLE {RAW_TABLE} (source_id bigint, event_id text, type text, "
+                    "occurred_at timestamptz, case_no text, organ_code text, payload jsonb)")
+    copy = copy_side(bodies, source.pk)
+    audit_before = AuditEntry.objects.count()
+    STATS.clear()
+    t_pipe = t_copy = 0.0
+    counts: Counter = Counter()
+    statuses: Counter = Counter()
+    for body in bodies:
+        t0 = time.perf_counter()
+        receipt = pipeline.receive(source, body, fast=not args.per_event)
+        t1 = time.perf_counter()
+        copy(body)
+        t2 = time.perf_counter()
+        t_pipe, t_copy = t_pipe + (t1 - t0), t_copy + (t2 - t1)
+        statuses[receipt.status] += 1
+        for key in ("accepted", "held", "duplicate", "rejected"):
+            counts[key] += receipt.body.get(key, 0)
+    n = len(events)
+    t_listeners = STATS["listener_seconds"]
+    fast = sum(len(e.changes.get("events", [])) for e in AuditEntry.objects.filter(action="exchange.apply"))
+    audit = AuditEntry.objects.count() - audit_before
+    stored = dict(ExchangeEvent.objects.values_list("state").annotate(n=Count("id")))
+    case_states = Counter(Case.objects.values_list("status", flat=True))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {RAW_TABLE}")
+        copied = cur.fetchone()[0]
+        cur.execute(f"DROP TABLE {RAW_TABLE}")
 
     pipe_rate, copy_rate = n / t_pipe, copied / t_copy
     types = Counter(e["type"] for e in events)

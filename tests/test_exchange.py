@@ -110,6 +110,21 @@ def test_a_batch_is_applied_event_by_event_and_answered_per_event(client, source
     assert ExchangeEvent.objects.filter(state="applied").count() == 6
 
 
+def test_the_applicant_is_notified_by_the_background_sender_not_while_the_batch_is_answered(client, source, settings,
+                                                                                           tmp_path):
+    settings.XIAONENG_NOTIFY_BACKEND = "xiaoneng.notify.backends.FileBackend"
+    settings.XIAONENG_NOTIFY_FILE = str(tmp_path / "out.jsonl")
+    for fast in (True, False):
+        no = f"TH-N-{fast}"
+        pipeline.receive(source, json.dumps(life(no, prefix=f"{no}-"), ensure_ascii=False).encode(), fast=fast)
+        queued = Message.objects.filter(ref=no)
+        assert queued.count() == 4 and {m.state for m in queued} == {Message.State.PENDING}
+    assert not (tmp_path / "out.jsonl").exists()
+    call_command("notify", "send", stdout=StringIO())
+    assert set(Message.objects.values_list("state", flat=True)) == {Message.State.SENT}
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 8
+
+
 def test_a_replayed_batch_is_all_duplicate_and_changes_nothing(client, source):
     post(client, source.key, life())
     before = (Case.objects.count(), StatusChange.objects.count(), Clock.objects.count(), CaseEvent.objects.count())

@@ -96,10 +96,11 @@ def _insert_orm(rows: list[dict], at) -> list[tuple[int, str]]:
 def raise_findings(findings: list[Finding], at=None) -> list[int]:
     """Create an alert for each finding not raised before; returns the new alerts' ids.
 
-    1. Drop findings whose dedup key exists (one query); the unique key also guards
-       against a race between two workers (ON CONFLICT DO NOTHING / ignore_conflicts).
-    2. Insert the alerts and their first step in bulk (one statement on PostgreSQL, with
-       the new ids returned); one audit entry for the batch.
+    1. Insert the alerts and their first step in bulk: on PostgreSQL one statement whose
+       `ON CONFLICT (dedup_key) DO NOTHING` skips findings raised before (also by another
+       worker at the same moment) and returns the new ids; elsewhere existing keys are
+       dropped first (one query) and `ignore_conflicts` guards the race.
+    2. One audit entry for the batch.
     3. Climb the ladder for yellow and red cards; tell the organs after commit (one digest
        per organ per call, or per monitoring pass while one runs).
 
@@ -113,16 +114,13 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
     keyed = {}
     for f in findings:
         keyed.setdefault(dedup_key(f, types), f)
-    keys = list(keyed)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(f'SELECT "dedup_key" FROM "{Alert._meta.db_table}" WHERE "dedup_key" = ANY(%s)', [keys])
-            existing = {r[0] for r in cur.fetchall()}
+        fresh = keyed
     else:
-        existing = set(Alert.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
-    fresh = {k: f for k, f in keyed.items() if k not in existing}
-    if not fresh:
-        return []
+        existing = set(Alert.objects.filter(dedup_key__in=list(keyed)).values_list("dedup_key", flat=True))
+        fresh = {k: f for k, f in keyed.items() if k not in existing}
+        if not fresh:
+            return []
     rows = []
     for k, f in fresh.items():
         subject = f.subject
@@ -283,7 +281,8 @@ def on_case_events(sender, events, **kwargs) -> None:
         return
     from xiaoneng.approvals.models import Case
 
-    cases = Case.objects.select_related("matter_version__matter", "organ").in_bulk({e.case_id for e in wanted})
+    # The rules read the case's own fields and its organ (the finding's organ and subject).
+    cases = Case.objects.select_related("organ").in_bulk({e.case_id for e in wanted})
     for event in wanted:
         case = cases[event.case_id]
         findings = []
@@ -294,7 +293,10 @@ def on_case_events(sender, events, **kwargs) -> None:
 
 
 def early_completions(stopped) -> list[EarlyCompletion]:
-    """Promise clocks stopped before their deadline, with the working days saved."""
+    """Promise clocks stopped before their deadline, with the working days saved.
+
+    `stopped` is [(clock, at)]; a clock may be a `Clock` or a bulk writer's row: only pk, kind,
+    due_at, subject_id, organ_id and region_code are read."""
     from xiaoneng.approvals.models import Case
     from xiaoneng.calendar.engine import current
     from xiaoneng.clocks.engine import local_date
@@ -310,7 +312,7 @@ def early_completions(stopped) -> list[EarlyCompletion]:
         if clock.subject_id not in decided:
             continue
         last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
-        rows.append(EarlyCompletion(clock=clock, organ_id=clock.organ_id, region_code=clock.region_code,
+        rows.append(EarlyCompletion(clock_id=clock.pk, organ_id=clock.organ_id, region_code=clock.region_code,
                                     working_days_saved=max(cal.working_days_between(local_date(at), last_day), 0), at=at))
     return rows
 

@@ -35,7 +35,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,18 +44,16 @@ from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks import engine as clock_engine
-from xiaoneng.clocks import signals as clock_signals
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
-from xiaoneng.clocks.signals import clock_stopped
+from xiaoneng.clocks.signals import clock_stopped, clocks_stopped
 from xiaoneng.lib.workdays import CALENDAR, HOURS, WORKING, day_index, end_of_day, index_day
-from xiaoneng.notify import outbox
 from xiaoneng.notify.models import Message
 
 from .. import notices
 from ..actions import verify_digest
 from ..models import Case, CaseEvent, CaseStep, Outcome, Status, StatusChange
 from ..signals import case_events
-from .bulk import IdPool, writer
+from .bulk import IdPool, Row, writer
 from .replay import APPLIED, HAND_OVER, CaseReplay
 from .rules import APPLY, Context, Verdict, VersionInfo, readiness
 from .schema import Event
@@ -81,19 +79,23 @@ CLOCK_SLOTS = ("correction_clock", "promise_clock", "legal_clock", "certificate_
 SLOT_AT = tuple(CASE_FIELDS.index(f"{slot}_id") for slot in CLOCK_SLOTS)
 ID_AT, NO_AT, VERSION_AT, STATUS_AT = (CASE_FIELDS.index(n) for n in ("id", "case_no", "matter_version_id", "status"))
 CLOCK_DERIVED = ("state", "stopped_at", "next_check_at", "warn_at", "due_at", "provisional", "extension_days")
+# What the fast path reads of a loaded clock it will at most stop: its own four, then what `clocks_stopped`
+# listeners read (supervision's early completions), so that they need not load the clocks again.
+LIGHT_CLOCK = ("id", "state", "start_at", "due_at", "kind", "subject_type_id", "subject_id", "organ_id", "region_code")
 
 
 # --- in-memory state ----------------------------------------------------------------------------
 class ClockState:
-    """A clock as the fast path knows it: light (id, state, start, due) for a loaded clock that
-    will at most be stopped; `row` for one started in this batch; `obj`, a `Clock` instance with
-    its pauses prefetched, for one that is paused, resumed or extended (engine.derive does the rest)."""
+    """A clock as the fast path knows it: light (id, state, start, due, and in `info` the columns
+    listeners read) for a loaded clock that will at most be stopped; `row` for one started in this
+    batch; `obj`, a `Clock` instance with its pauses prefetched, for one that is paused, resumed or
+    extended (engine.derive does the rest)."""
 
-    __slots__ = ("id", "_state", "_start_at", "_due_at", "stopped_at", "row", "obj", "derived", "changed")
+    __slots__ = ("id", "_state", "_start_at", "_due_at", "stopped_at", "row", "obj", "info", "derived", "changed")
 
-    def __init__(self, id, state=RUNNING, start_at=None, due_at=None, row=None, obj=None):
+    def __init__(self, id, state=RUNNING, start_at=None, due_at=None, row=None, obj=None, info=None):
         self.id, self._state, self._start_at, self._due_at = id, state, start_at, due_at
-        self.stopped_at, self.row, self.obj, self.derived, self.changed = None, row, obj, False, False
+        self.stopped_at, self.row, self.obj, self.info, self.derived, self.changed = None, row, obj, info, False, False
 
     @property
     def new(self) -> bool:
@@ -113,6 +115,16 @@ class ClockState:
 
     def pauses(self) -> list[ClockPause]:
         return self.obj._prefetched_objects_cache["pauses"]
+
+    def as_stopped(self):
+        """What `clocks_stopped` listeners get, once the batch is written: the instance, the new
+        clock's row, or the loaded columns (`LIGHT_CLOCK`) with the stop."""
+        if self.obj is not None:
+            return self.obj
+        if self.row is not None:
+            return self.row
+        self.info.update(state=self._state, stopped_at=self.stopped_at)
+        return self.info
 
 
 class StepState:
@@ -182,6 +194,7 @@ class Fast:
         self.ended_pauses: list[ClockPause] = []
         self.extensions: list[dict] = []
         self.stopped: list[tuple[ClockState, datetime]] = []
+        self.dues: dict[tuple, datetime | None] = {}  # see due_of
         self.applied: list[str] = []
         self.counts: Counter = Counter()
         self.labels = {
@@ -214,8 +227,8 @@ class Fast:
             ids.discard(None)
             return list(ids)
 
-        clocks = {cid: ClockState(cid, state, start, due) for cid, state, start, due in Clock.objects.filter(
-            pk__in=wanted([r for r in rows if r[ID_AT] not in full])).values_list("id", "state", "start_at", "due_at")}
+        clocks = {c[0]: ClockState(*c[:4], info=Row(zip(LIGHT_CLOCK, c, strict=True))) for c in Clock.objects.filter(
+            pk__in=wanted([r for r in rows if r[ID_AT] not in full])).values_list(*LIGHT_CLOCK)}
         if full:
             pauses = Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at", "id"))
             for obj in Clock.objects.filter(pk__in=wanted([r for r in rows if r[ID_AT] in full])).prefetch_related(
@@ -295,11 +308,11 @@ class Fast:
     def start_clock(self, case: CaseState, kind: str, at: datetime, limit: int, unit: str, label: str,
                     basis: str = "", organ_id: int | None = None) -> ClockState:
         organ_id = organ_id or case.organ_id
-        clock = ClockState(self.clock_ids.take(), row={
+        clock = ClockState(self.clock_ids.take(), row=Row({
             "kind": kind, "label": f"{case.case_no} {label}", "subject_type_id": self.case_type_id,
             "subject_id": case.id, "organ_id": organ_id, "region_code": self.ctx.organ_region(organ_id),
             "start_at": at, "limit": limit, "unit": unit, "legal_basis": basis, "created_at": self.now,
-        })
+        }))
         clock._start_at = at
         self.new_clocks.append(clock)
         return clock
@@ -369,8 +382,7 @@ class Fast:
         case.status, case.changed = to, True
 
     def event(self, case: CaseState, kind: str, at: datetime, **data) -> None:
-        self.timeline.append({"case_id": case.id, "kind": kind, "at": at, "data": data,
-                              "actor_label": self.audit.label})
+        self.timeline.append(Row(case_id=case.id, kind=kind, at=at, data=data, actor_label=self.audit.label))
 
     def tell(self, case: CaseState, kind: str, **data) -> None:
         if case.parent_id or not case.applicant_phone:
@@ -385,9 +397,7 @@ class Fast:
         if clock.obj is not None:
             due = clock.obj.due_at
         elif clock.new:
-            if not clock.derived:
-                self.derive_one(clock)
-            due = clock.row["due_at"]
+            due = self.due_of(clock)
         else:
             due = clock._due_at
         return bool(due and at > due)
@@ -543,6 +553,21 @@ class Fast:
         for clock in case.open_clocks():
             self.stop(clock, at)
 
+    def due_of(self, clock: ClockState) -> datetime | None:
+        """A new clock's due moment while replaying. A day-unit clock's depends only on its start day
+        and limit (24:00 of the last day), so it is computed once per start day, and the clock itself
+        is left to `derive_all`'s vectorised pass."""
+        row = clock.row
+        if clock.derived or row["unit"] == HOURS:
+            if not clock.derived:
+                self.derive_one(clock)
+            return row["due_at"]
+        key = (clock_engine.local_date(row["start_at"]), row["limit"], row["unit"])
+        if key not in self.dues:
+            self.dues[key] = clock_engine.derive(Clock(start_at=row["start_at"], limit=row["limit"], unit=row["unit"]),
+                                                 self.cal).due_at
+        return self.dues[key]
+
     # 3. write ------------------------------------------------------------------------------------------
     def derive_one(self, clock: ClockState) -> None:
         row = clock.row
@@ -644,12 +669,8 @@ class Fast:
             for row, pk in zip(self.timeline, w.allocate(CaseEvent, len(self.timeline)), strict=True):
                 row["id"] = pk
         w.insert(CaseEvent, self.timeline)
-        if self.messages:  # into the outbox now, sent after commit (as outbox.queue does), in bulk
-            for m, pk in zip(self.messages, w.allocate(Message, len(self.messages)), strict=True):
-                m["id"] = pk
+        if self.messages:  # pending in the outbox: the background sender sends them (see notify.outbox)
             w.insert(Message, self.messages)
-            messages = self.messages
-            transaction.on_commit(lambda: deliver(messages))
         if self.applied:
             record("exchange.apply", self.batch, object_repr=f"batch {self.batch.pk}", changes={
                 "events": self.applied, "by_type": dict(self.counts), "cases_created": len(new_cases),
@@ -659,23 +680,18 @@ class Fast:
     def signal(self, listening: bool) -> None:
         """What the actions announce as they go, announced now that the batch's rows are written, in
         the same order: the timeline entries at once (`case_events` — not `case_event` per row), and
-        `clock_stopped` for each clock stopped.
-
-        If `xiaoneng.clocks.signals` offers `clocks_stopped` (one signal for many stops) and something
-        listens to it, the stops go there in one call instead of one `clock_stopped` each.
+        the clocks stopped (`clocks_stopped` at once, or `clock_stopped` for each to a listener of
+        only that). The bulk signals carry the written rows (`bulk.Row`), not model instances.
         """
         started = time.perf_counter()
         if listening and self.timeline:
-            case_events.send(sender=Case, events=[CaseEvent(**row) for row in self.timeline])
-        bulk = getattr(clock_signals, "clocks_stopped", None)
-        if self.stopped and (bulk is not None and bulk.has_listeners(Clock) or clock_stopped.has_listeners(Clock)):
+            case_events.send(sender=Case, events=self.timeline)
+        if self.stopped and clocks_stopped.has_listeners(Clock):
+            clocks_stopped.send(sender=Clock, stopped=[(c.as_stopped(), at) for c, at in self.stopped])
+        elif self.stopped and clock_stopped.has_listeners(Clock):  # it is owed a Clock instance
             clocks = Clock.objects.in_bulk({c.id for c, _at in self.stopped})
-            stopped = [(clocks[c.id], at) for c, at in self.stopped]
-            if bulk is not None and bulk.has_listeners(Clock):
-                bulk.send(sender=Clock, stopped=stopped)
-            else:
-                for clock, at in stopped:
-                    clock_stopped.send(sender=Clock, clock=clock, at=at)
+            for c, at in self.stopped:
+                clock_stopped.send(sender=Clock, clock=clocks[c.id], at=at)
         STATS["listener_seconds"] += time.perf_counter() - started
 
     def _old_clocks(self):
@@ -704,19 +720,4 @@ class Fast:
         return row
 
 
-def deliver(rows: list[dict]) -> None:
-    """Send the batch's notifications after commit, as `outbox.deliver` does for one message."""
-    backend = outbox.backend()
-    done = []
-    for row in rows:
-        message = Message(**row)
-        try:
-            backend.send(message)
-        except Exception as exc:  # a gateway error must never undo the state change that caused it
-            done.append((row["id"], Message.State.FAILED, str(exc)[:500], 1, None))
-        else:
-            done.append((row["id"], Message.State.SENT, "", 1, timezone.now()))
-    writer().update(Message, ["state", "error", "attempts", "sent_at"], done)
-
-
-__all__ = ["Fast", "deliver"]
+__all__ = ["Fast"]

@@ -22,6 +22,9 @@ file import calls. Both end in `process()`:
       its lag (received − occurred); held events that moved are updated;
    g. held events of other sources for these cases, and those of parallel applications
       whose sub-cases moved, are offered again; `exchange_processed` is sent.
+   Notifications to applicants are left in the outbox for the background sender
+   (`outbox.deferred()`): a batch queues hundreds, and the system that sent it must
+   not wait for the SMS gateway.
    An exception escaping `apply_events()` rolls all of it back and leaves the batch
    unprocessed with the error noted; `xiaoneng exchange reprocess` (or
    `process-held`) processes it again later. Replays are harmless by (a).
@@ -40,10 +43,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import acting_as, record
+from xiaoneng.notify import outbox
 
 from ..models import Case, ExchangeBatch, ExchangeEvent, ExchangeSource
 from ..signals import exchange_processed
 from . import slow
+from .bulk import Row
 from .replay import APPLIED, CaseReplay
 from .rules import HOLD, REJECT, Context
 from .schema import Event, Invalid, parse_time, validate
@@ -242,7 +247,7 @@ def process(batch: ExchangeBatch, items: list[tuple[int, object]], *, fast: bool
     source = batch.source
     channel = "command" if batch.channel == "file" else "api"
     try:
-        with acting_as(None, channel=channel, label=f"exchange:{source.code}"), transaction.atomic():
+        with acting_as(None, channel=channel, label=f"exchange:{source.code}"), outbox.deferred(), transaction.atomic():
             locked = _lock(batch)
             if locked.processed_at is not None:  # someone else processed it meanwhile
                 body = {**(locked.results or {}), "batch": locked.pk}
@@ -280,7 +285,7 @@ def _event_id(obj) -> str | None:
 
 def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_: str = "", reason: str = "",
          applied_at=None) -> dict:
-    """One ExchangeEvent row as a dict of attribute names (inserted in bulk)."""
+    """One ExchangeEvent row by attribute names (inserted in bulk, then handed to `exchange_processed`)."""
     received = batch.received_at
     occurred = ev.occurred_at if ev else None
     if occurred is None and isinstance(obj, dict):
@@ -298,14 +303,14 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
         value = obj.get(name) if isinstance(obj, dict) else None
         return value.replace("\x00", "").strip()[:n] if isinstance(value, str) else ""
 
-    return {
+    return Row({
         "source_id": source.pk, "batch_id": batch.pk, "event_id": ev_id,
         "type": ev.type if ev else text("type", 30), "occurred_at": occurred, "received_at": received,
         "lag_seconds": int((received - occurred).total_seconds()) if occurred else None,
         "case_no": ev.case_no if ev else text("case_no", 64), "organ_code": ev.organ_code if ev else text("organ_code", 18),
         "payload": payload, "state": state, "error_field": (field_ or "")[:60], "error_reason": (reason or "")[:500],
         "applied_at": applied_at,
-    }
+    })
 
 
 def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple[int, object]], *,
@@ -416,12 +421,12 @@ def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple
                 results[pos] = Result(r.index, r.event_id, ACCEPTED) if v.action == APPLIED else Result(
                     r.index, r.event_id, REJECTED, v.field, v.reason)
     late = sum(1 for row in rows.values() if row["lag_seconds"] is not None and row["lag_seconds"] > late_after)
-    announce(batch, [ExchangeEvent(**row) for row in rows.values()], [u[0] for u in updates])
+    announce(batch, list(rows.values()), [u[0] for u in updates])
     return [r for r in results if r is not None], late, released
 
 
-def announce(batch: ExchangeBatch | None, events: list[ExchangeEvent], changed_ids=()) -> None:
-    """Send `signals.exchange_processed` with the events of a batch and the held ones it moved.
+def announce(batch: ExchangeBatch | None, events: list[Row], changed_ids=()) -> None:
+    """Send `signals.exchange_processed` with the events of a batch (their rows) and the held ones it moved.
 
     Electronic supervision listens (data timeliness, process anomalies). Its alerts are
     written in this transaction, in a savepoint: if a listener fails, the failure is logged
@@ -583,7 +588,11 @@ def process_held(now: datetime | None = None, *, older_than: timedelta = timedel
     2. Every held or expired event is offered again, case by case, oldest first.
     3. Events still held longer than `exchange_hold_hours` are flagged expired.
     """
-    now = now or timezone.now()
+    with outbox.deferred():  # like a batch's, the released events' notifications go through the sender
+        return _process_held(now or timezone.now(), older_than)
+
+
+def _process_held(now: datetime, older_than: timedelta) -> dict:
     batches = 0
     for batch in unprocessed(older_than, now):
         batches += reprocess(batch).status == 200

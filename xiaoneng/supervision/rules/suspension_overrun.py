@@ -13,8 +13,10 @@ def check(case, kind, data):
     from xiaoneng.calendar.engine import current
     from xiaoneng.clocks.engine import local_date
 
-    suspend = case.events.filter(kind=CaseEvent.Kind.SUSPEND).order_by("-at").first()
-    resume = case.events.filter(kind=CaseEvent.Kind.RESUME).order_by("-at").first()
+    latest = {}  # the last suspension and the last resumption, in one query
+    for event in case.events.filter(kind__in=[CaseEvent.Kind.SUSPEND, CaseEvent.Kind.RESUME]).order_by("-at"):
+        latest.setdefault(event.kind, event)
+    suspend, resume = latest.get(CaseEvent.Kind.SUSPEND), latest.get(CaseEvent.Kind.RESUME)
     if suspend is None or resume is None:
         return []
     announced = int(suspend.data.get("announced_days") or 0)
