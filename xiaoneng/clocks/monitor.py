@@ -112,7 +112,7 @@ def _returning() -> str:
     return ", ".join(f'c."{f.column}"' for f in Clock._meta.concrete_fields)
 
 
-def _clocks_from_rows(rows) -> list[Clock]:
+def _clocks_from_rows(rows, organs: dict | None = None) -> list[Clock]:
     """Clock instances from raw rows of every concrete column (in field order), their organs attached.
 
     Built the way unpickling builds a model instance (attribute dict and state, no __init__):
@@ -128,8 +128,11 @@ def _clocks_from_rows(rows) -> list[Clock]:
         clock._state = ModelState()
         clock._state.adding, clock._state.db = False, alias
         clocks.append(clock)
-    # The rules name the responsible organ of every clock: fetch them with the batch (one query).
-    organs = Organ.objects.in_bulk({c.organ_id for c in clocks if c.organ_id is not None})
+    # The rules name the responsible organ of every clock: those not known yet in this pass, in one query.
+    organs = {} if organs is None else organs
+    missing = {c.organ_id for c in clocks if c.organ_id is not None} - organs.keys()
+    if missing:
+        organs.update(Organ.objects.in_bulk(missing))
     for c in clocks:
         c._state.fields_cache["organ"] = organs.get(c.organ_id) if c.organ_id is not None else None
     return clocks
@@ -174,17 +177,17 @@ SELECT checked.*, recorded.clock_id IS NOT NULL FROM checked LEFT JOIN recorded 
 """
 
 
-def check_batch(now: datetime, limit: int, worker: str) -> tuple[list[Clock], list[Fired]]:
+def check_batch(now: datetime, limit: int, worker: str, organs: dict | None = None) -> tuple[list[Clock], list[Fired]]:
     """Take up to `limit` due clocks and record what happened to them (PostgreSQL, one statement).
 
     Runs inside the caller's transaction: the rows stay locked until it commits, so the
     listeners' work and the clocks' new state commit (or roll back) together. Returns the
     clocks and the events this call recorded (an event another worker recorded first is not
-    returned again)."""
+    returned again). `organs` caches the clocks' organs across the batches of a pass."""
     sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table, returning=_returning())
     rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker})
     fresh = {r[0]: (r[-2], r[-1]) for r in rows}
-    clocks = _clocks_from_rows([r[:-2] for r in rows])
+    clocks = _clocks_from_rows([r[:-2] for r in rows], organs)
     events = [Fired(c, fresh[c.pk][0], now, worker) for c in clocks if fresh[c.pk][0] is not None and fresh[c.pk][1]]
     return clocks, events
 
@@ -288,19 +291,20 @@ def run_pass(now: datetime | None = None, *, batch_size: int | None = None, work
 
 def _run_batches(now: datetime, batch_size: int, worker: str) -> PassResult:
     result = PassResult()
+    organs: dict = {}
     while True:
-        taken = _take_and_check(now, batch_size, worker, result) if connection.vendor == "postgresql" else None
+        taken = _take_and_check(now, batch_size, worker, result, organs) if connection.vendor == "postgresql" else None
         if taken is None:
             taken = _claim_and_handle(now, batch_size, worker, result)
         if taken < batch_size:
             return result
 
 
-def _take_and_check(now: datetime, batch_size: int, worker: str, result: PassResult) -> int | None:
+def _take_and_check(now: datetime, batch_size: int, worker: str, result: PassResult, organs: dict) -> int | None:
     """One batch the PostgreSQL way; None if it failed (and was rolled back)."""
     try:
         with transaction.atomic():
-            clocks, events = check_batch(now, batch_size, worker)
+            clocks, events = check_batch(now, batch_size, worker, organs)
             _tell(events)
     except Exception:
         log.exception("monitoring batch failed; claiming it again to handle its clocks one by one")

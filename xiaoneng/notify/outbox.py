@@ -83,6 +83,20 @@ def queue(*, to: str, text: str, kind: str, ref: str = "", channel: str = "sms")
     return message
 
 
+def queue_all(messages: list[Message]) -> list[Message]:
+    """Store many messages at once; delivered after commit like `queue`'s, unless deferred."""
+    if not messages:
+        return messages
+    if connection.features.can_return_rows_from_bulk_insert:
+        Message.objects.bulk_create(messages)
+    else:
+        for m in messages:
+            m.save(force_insert=True)
+    if not _deferred.get():
+        transaction.on_commit(lambda: [deliver(m) for m in messages])
+    return messages
+
+
 def send(states=(State.PENDING,), limit: int = 1000) -> tuple[int, int]:
     """Send up to `limit` messages in `states`, oldest first, `CHUNK` per transaction; (sent, failed)."""
     sender = backend()

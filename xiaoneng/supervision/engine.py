@@ -179,9 +179,10 @@ def _notify(findings: list[Finding]) -> None:
 
 
 def _queue_digests(counts: dict) -> None:
-    """Queue the digests to each organ's handlers and leaders (one query for all of them), sent after commit."""
+    """Queue the digests to each organ's handlers and leaders (one query for all of them), sent after commit
+    (by the background sender when a monitoring pass queued them: see `pass_scope`)."""
     from xiaoneng.notify.models import Message
-    from xiaoneng.notify.outbox import deliver
+    from xiaoneng.notify.outbox import queue_all
     from xiaoneng.orgs.models import Grant, Role
 
     if not counts:
@@ -198,24 +199,17 @@ def _queue_digests(counts: dict) -> None:
         }
         messages += [Message(channel="email", to=to, text=text, kind="supervision.digest", ref=str(organ_id))
                      for to in sorted(recipients[organ_id])]
-    if not messages:
-        return
-    if connection.features.can_return_rows_from_bulk_insert:
-        Message.objects.bulk_create(messages)
-    else:
-        for m in messages:
-            m.save(force_insert=True)
-
-    def send():
-        for m in messages:
-            deliver(m)
-
-    transaction.on_commit(send)
+    queue_all(messages)
 
 
 @contextmanager
 def pass_scope():
-    """Around a monitoring pass: collect the pass's new alerts and queue one digest per organ at its end."""
+    """Around a monitoring pass: collect the pass's new alerts and queue one digest per organ at its end.
+
+    The digests are left to the background sender (`xiaoneng notify send`), as the exchange
+    inbox leaves its messages: the monitoring loop must not wait for a mail gateway."""
+    from xiaoneng.notify.outbox import deferred
+
     if _pass_digests.get() is not None:  # nested: the outer pass sends them
         yield
         return
@@ -227,7 +221,7 @@ def pass_scope():
         _pass_digests.reset(token)
         if pending:
             try:
-                with transaction.atomic():
+                with deferred(), transaction.atomic():
                     _queue_digests(pending)
             except Exception:
                 log.exception("could not queue the supervision digests of a monitoring pass")
@@ -238,6 +232,8 @@ def _cases_of(clocks: list[Clock]) -> dict[int, object]:
 
     ct = ContentType.objects.get_for_model(Case)
     ids = {c.subject_id for c in clocks if c.subject_type_id == ct.pk}
+    if not ids:
+        return {}
     return {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related("organ", "promise_clock", "legal_clock")}
 
 
