@@ -40,6 +40,25 @@ def test_a_clock_near_its_deadline_raises_a_warning_with_the_numbers(matters):
     assert "2026-10-16 24:00" in warning.message and "还剩 2 个工作日" in warning.message
 
 
+def test_a_pass_leaves_one_digest_per_organ_to_the_background_sender(matters, world):
+    from xiaoneng.notify import outbox
+    from xiaoneng.notify.models import Message
+    from xiaoneng.orgs.models import Grant, Role, User
+
+    handler = User.objects.create(username="digest-handler", email="handler@tianhe.example")
+    Grant.objects.create(user=handler, role=Role.HANDLER, organ=world.tianhe_bureau)
+    accepted_case(matters, no="TH-D-1")
+    accepted_case(matters, no="TH-D-2")
+    monitor.run_pass(at("2026-10-15T09:00"))
+    digest = Message.objects.get(kind="supervision.digest")
+    assert digest.to == "handler@tianhe.example" and digest.state == Message.State.PENDING
+    warnings = Alert.objects.filter(organ=world.tianhe_bureau, level="warning").count()
+    assert warnings >= 2 and f"预警{warnings}条" in digest.text
+    assert outbox.send() == (1, 0)
+    digest.refresh_from_db()
+    assert digest.state == Message.State.SENT
+
+
 def test_no_warning_before_the_threshold_even_across_a_holiday(matters):
     accepted_case(matters)
     # 09-30: the promise is due 10-16 and the National Day break lies between: more than 2 working days remain
