@@ -185,7 +185,7 @@ def test_the_alert_life_explain_then_verify(matters, world):
     actions.do_explain_alert(alert, text="申请人补交材料延误", actor=world.county_handler)
     actions.do_close_alert(alert, note="核实属实，已整改", actor=world.county_supervisor)
     alert.refresh_from_db()
-    assert alert.status == "closed" and [s.kind for s in alert.steps.all()] == ["raise", "explain", "close"]
+    assert alert.status == "closed" and [s.kind for s in alert.steps.all()] == ["explain", "close"]
     with pytest.raises(actions.SupervisionError):
         actions.do_dismiss_alert(alert, reasons="x")
 

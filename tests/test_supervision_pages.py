@@ -371,7 +371,7 @@ def test_bad_input_comes_back_as_a_field_error_in_chinese_not_a_500(world, board
     assert 'data-testid="field-error"' in text(blank) and "情况说明" in text(blank)
     no_rev = client.post(reverse("supervision:alert-act", args=[board.yellow.pk, "explain"]), {"text": "x"})
     assert no_rev.status_code == 200 and "页面版本" in text(no_rev)
-    stale = act(client, board.yellow, "explain", {"text": "说明"}, rev="0")
+    stale = act(client, board.yellow, "explain", {"text": "说明"}, rev=str(int(alert_rev(board.yellow)) + 1))
     assert stale.status_code == 200 and "重复提交" in text(stale)
     assert fresh(board.yellow).status == "raised"
     assert client.post(reverse("supervision:alert-act", args=[board.yellow.pk, "nonsense"]), {}).status_code == 404
@@ -387,7 +387,7 @@ def test_each_side_may_take_only_its_own_actions(world, board, login, client):
     supervisor = login(world.county_supervisor)
     for action in ("explain", "appeal"):
         assert act(supervisor, board.warning, action, {"text": "x", "reasons": "x"}).status_code == 403
-    assert fresh(board.warning).status == "raised" and board.warning.steps.count() == 1
+    assert fresh(board.warning).status == "raised" and not board.warning.steps.exists()
 
 
 def test_a_supervisor_verifies_and_closes_an_explained_alert(world, board, login, client):
@@ -399,9 +399,10 @@ def test_a_supervisor_verifies_and_closes_an_explained_alert(world, board, login
     assert done.status_code == 302
     alert = fresh(board.yellow)
     assert alert.status == "closed" and alert.closed_at is not None
-    assert [s.kind for s in alert.steps.all()] == ["raise", "explain", "close"]
+    assert [s.kind for s in alert.steps.all()] == ["explain", "close"]
     page = supervisor.get(reverse("supervision:alert", args=[alert.pk]))
     assert page.context["action_forms"] == [] and "当前状态下没有可办理的操作" in text(page)
+    assert [e.kind for e in page.context["timeline"]] == ["raise", "explain", "close"]  # the raising opens it
     again = act(supervisor, board.yellow, "dismiss", {"reasons": "x"})
     assert again.status_code == 200 and "不能执行" in text(again)
 
@@ -454,7 +455,7 @@ def test_an_appeal_and_its_decision_through_the_pages(world, board, login, clien
                {"decision": "accept", "reasons": "申诉成立"}).status_code == 302
     alert = fresh(board.yellow)
     assert alert.status == "dismissed"
-    assert [s.kind for s in alert.steps.all()] == ["raise", "appeal", "uphold", "appeal", "accept_appeal"]
+    assert [s.kind for s in alert.steps.all()] == ["appeal", "uphold", "appeal", "accept_appeal"]
 
 
 # --- attachments ----------------------------------------------------------------------------------
@@ -508,8 +509,9 @@ def test_attachments_are_served_only_inside_the_scope(world, board, login, clien
     assert client.get(url).status_code == 302  # to the login page
     # A step of another alert, or a step without a file, is not reachable through this alert.
     other = login(world.county_handler)
-    raise_step = board.yellow.steps.get(kind="raise")
-    assert other.get(reverse("supervision:alert-file", args=[board.yellow.pk, raise_step.pk])).status_code == 404
+    act(other, board.warning, "explain", {"text": "已加快办理"})
+    plain = fresh(board.warning).steps.get(kind="explain")
+    assert other.get(reverse("supervision:alert-file", args=[board.warning.pk, plain.pk])).status_code == 404
     assert other.get(reverse("supervision:alert-file", args=[board.warning.pk, step.pk])).status_code == 404
 
 

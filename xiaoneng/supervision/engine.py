@@ -26,7 +26,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.pg import fetch_binary
 
-from .models import AccountabilityProposal, Alert, AlertStatus, AlertStep, EarlyCompletion, Level
+from .models import AccountabilityProposal, Alert, AlertStatus, EarlyCompletion, Level
 from .rules import Finding, load_all
 
 log = logging.getLogger(__name__)
@@ -60,43 +60,34 @@ ALERT_TYPES = ("varchar", "varchar", "varchar", "bigint", "varchar", "integer", 
                "jsonb", "varchar", "timestamptz", "varchar")
 
 
-def _insert_pg(rows: list[dict], at) -> list[tuple[int, str]]:
-    """Insert alerts and their first step in one statement; (id, dedup_key) of those inserted.
+def _insert_pg(rows: list[dict]) -> list[tuple[int, str]]:
+    """Insert alerts in one statement; (id, dedup_key) of those inserted.
 
     The rows travel as one array per column in PostgreSQL's binary format (`unnest`), bound
     server-side: no SQL text to build or parse, no JSON document to write and unpack;
     `ON CONFLICT DO NOTHING` on the unique dedup key guards against a race with another worker."""
     from psycopg.types.json import Jsonb
 
-    a, s = Alert._meta.db_table, AlertStep._meta.db_table
     cols = ", ".join(f'"{c}"' for c in ALERT_COLUMNS)
     arrays = ", ".join(f"%b::{t}[]" for t in ALERT_TYPES)
-    sql = (f'WITH new AS (INSERT INTO "{a}" ({cols}) SELECT * FROM unnest({arrays}) '
-           f'ON CONFLICT ("dedup_key") DO NOTHING RETURNING "id", "dedup_key", "message"), '
-           f'steps AS (INSERT INTO "{s}" ("alert_id", "kind", "from_status", "to_status", "at", "actor_label", "text", '
-           f'"attachment") SELECT "id", %b, \'\', %b, %b, \'system\', "message", \'\' FROM new) '
-           f'SELECT "id", "dedup_key" FROM new')
-    columns = [[Jsonb(r[c]) for r in rows] if c == "evidence" else [r[c] for r in rows] for c in ALERT_COLUMNS]
-    return fetch_binary(sql, [*columns, AlertStep.Kind.RAISE.value, AlertStatus.RAISED.value, at])
+    sql = (f'INSERT INTO "{Alert._meta.db_table}" ({cols}) SELECT * FROM unnest({arrays}) '
+           f'ON CONFLICT ("dedup_key") DO NOTHING RETURNING "id", "dedup_key"')
+    return fetch_binary(sql, [[Jsonb(r[c]) for r in rows] if c == "evidence" else [r[c] for r in rows]
+                              for c in ALERT_COLUMNS])
 
 
 def _insert_orm(rows: list[dict], at) -> list[tuple[int, str]]:
     """The same with the ORM (SQLite)."""
     Alert.objects.bulk_create([Alert(**r) for r in rows], ignore_conflicts=True, batch_size=1000)
-    created = list(Alert.objects.filter(dedup_key__in=[r["dedup_key"] for r in rows], raised_at=at)
-                   .values_list("id", "dedup_key", "message"))
-    AlertStep.objects.bulk_create(
-        AlertStep(alert_id=pk, kind=AlertStep.Kind.RAISE, to_status=AlertStatus.RAISED, at=at, actor_label="system",
-                  text=message)
-        for pk, _key, message in created
-    )
-    return [(pk, key) for pk, key, _message in created]
+    return list(Alert.objects.filter(dedup_key__in=[r["dedup_key"] for r in rows], raised_at=at)
+                .values_list("id", "dedup_key"))
 
 
 def raise_findings(findings: list[Finding], at=None) -> list[int]:
     """Create an alert for each finding not raised before; returns the new alerts' ids.
 
-    1. Insert the alerts and their first step in bulk: on PostgreSQL one statement whose
+    1. Insert the alerts in bulk (an alert records its own raising: `raised_at`, the
+       message, the evidence; its steps are what people do with it): on PostgreSQL one statement whose
        `ON CONFLICT (dedup_key) DO NOTHING` skips findings raised before (also by another
        worker at the same moment) and returns the new ids; elsewhere existing keys are
        dropped first (one query) and `ignore_conflicts` guards the race.
@@ -132,7 +123,7 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
             "legal_basis": f.legal_basis[:300], "raised_at": at, "dedup_key": k, "closed_at": None,
         })
     if connection.vendor == "postgresql":
-        created = _insert_pg(rows, at)
+        created = _insert_pg(rows)
     else:
         created = _insert_orm(rows, at)
     if not created:

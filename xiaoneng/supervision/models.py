@@ -77,7 +77,11 @@ class Alert(models.Model):
 
 
 class AlertStep(models.Model):
-    """Every step of an alert's life: explanation, verification, appeal, decision."""
+    """Every step of an alert's life after it was raised: explanation, verification, appeal, decision.
+
+    The raising itself is the alert row (`raised_at`, message, evidence): a monitoring pass
+    raises thousands of alerts, and a step row repeating each one doubled its writes. The
+    alert page shows it as the timeline's first entry (kind RAISE)."""
 
     class Kind(models.TextChoices):
         RAISE = "raise", _("发现")

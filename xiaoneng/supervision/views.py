@@ -67,6 +67,7 @@ from .models import (
     LEVEL_RANK,
     AccountabilityProposal,
     Alert,
+    AlertStatus,
     AlertStep,
     Level,
     OrderStatus,
@@ -382,7 +383,7 @@ def alert_revision(alert: Alert) -> str:
 
 
 def _entry(step, file_view: str, pk: int, *, detail: bool = True) -> Entry:
-    """An alert or order step on the shared timeline (the raise step's text is the alert's message)."""
+    """An alert or order step on the shared timeline (the raise entry's text is the alert's message, shown above)."""
     return Entry(
         step.at, str(step.get_kind_display()), [step.text] if step.text and detail else [],
         actor=actor_name(step.actor_label, getattr(step, "actor", None)) or "—", note=status_note(step),
@@ -395,6 +396,8 @@ def _alert_context(request, alert: Alert, failed=None) -> dict:
     user, now = request.user, timezone.now()
     steps = list(alert.steps.select_related("actor"))
     rev = str(len(steps))
+    # The alert records its own raising; the timeline opens with it.
+    raised = AlertStep(kind=AlertStep.Kind.RAISE, to_status=AlertStatus.RAISED, at=alert.raised_at, actor_label="system")
     my_sides = sides(user, alert)
     orders = list(alert.orders.select_related("clock").order_by("opened_at", "pk"))
     for order in orders:
@@ -406,7 +409,8 @@ def _alert_context(request, alert: Alert, failed=None) -> dict:
         "subject_url": subject_link(alert, user),
         "clock": clock_view(alert.clock, now),
         "evidence": evidence_rows(alert.evidence),
-        "timeline": [_entry(s, "supervision:alert-file", alert.pk, detail=s.kind != "raise") for s in steps],
+        "timeline": [_entry(raised, "supervision:alert-file", alert.pk, detail=False),
+                     *(_entry(s, "supervision:alert-file", alert.pk) for s in steps)],
         "orders": orders,
         "proposal": AccountabilityProposal.objects.filter(alert=alert).first(),
         "action_forms": _action_forms(ALERT_FORMS, alert, user, my_sides, rev, failed),
