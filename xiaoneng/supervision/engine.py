@@ -229,17 +229,19 @@ def _cases_of(clocks: list[Clock]) -> dict[int, object]:
 
 
 def on_clock_events(events: list) -> None:
-    """Monitoring-pass listener: every clock rule looks at every new event (`monitor.Fired`)."""
+    """Monitoring-pass listener: every clock rule looks at every new event of a kind it watches (`monitor.Fired`)."""
     if not events:
         return
     rules = [r for r in load_all().values() if r.on_clock_event]
-    clocks = [e.clock for e in events]
-    cases = _cases_of(clocks)
+    by_kind = {kind: [r for r in rules if r.clock_events is None or kind in r.clock_events]
+               for kind in {e.kind for e in events}}
+    cases = _cases_of([e.clock for e in events])
     findings = []
     for event in events:
-        case = cases.get(event.clock.subject_id) if event.clock.subject_id else None
-        for r in rules:
-            findings.extend(r.on_clock_event(event, event.clock, case) or [])
+        clock = event.clock
+        case = cases.get(clock.subject_id) if clock.subject_id else None
+        for r in by_kind[event.kind]:
+            findings.extend(r.on_clock_event(event, clock, case) or [])
     raise_findings(findings, at=events[0].at)
 
 

@@ -43,12 +43,14 @@ class Rule:
     on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
     on_exchange: object = None  # fn(list[ExchangeEvent]) -> list[Finding]
     case_kinds: frozenset | None = None  # the case event kinds on_case_event looks at (None: all)
+    clock_events: frozenset | None = None  # the clock event kinds on_clock_event looks at (None: all)
 
     @property
     def level(self) -> str:
         return (conf_rule("supervision_rule_levels") or {}).get(self.code, self.default_level)
 
 
+WARNED, OVERDUE = frozenset({"warned"}), frozenset({"overdue"})  # ClockEvent.Kind values, for `clock_events`
 RULES: dict[str, Rule] = {}
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from xiaoneng.clocks.models import ClockEvent
 
-from . import Finding, Rule, register
+from . import OVERDUE, Finding, Rule, register
 from ._common import due_text, evidence, working_days_late
 
 KINDS = {
@@ -32,7 +32,8 @@ def check(event, clock, case):
 
 RULES = {
     "complaint_acceptance_overdue": register(Rule("complaint_acceptance_overdue", _l("投诉逾期未受理"), "yellow",
-                                                  "效能投诉受理规定", on_clock_event=check)),
+                                                  "效能投诉受理规定", on_clock_event=check,
+                                                  clock_events=OVERDUE)),
     "complaint_handling_overdue": register(Rule("complaint_handling_overdue", _l("投诉逾期未办结"), "yellow",
                                                 "效能投诉办理规定")),
     "bad_review_rectification_overdue": register(Rule("bad_review_rectification_overdue", _l("差评逾期未整改"),

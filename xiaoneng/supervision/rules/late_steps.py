@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from xiaoneng.clocks.models import ClockEvent
 
-from . import Finding, Rule, register
+from . import OVERDUE, Finding, Rule, register
 from ._common import due_text, evidence, organ_of
 
 
@@ -37,7 +37,8 @@ def check(event, clock, case):
     return []
 
 
-STEP = register(Rule("step_overdue", _l("环节超期"), "warning", "本机关办理流程", on_clock_event=check))
+STEP = register(Rule("step_overdue", _l("环节超期"), "warning", "本机关办理流程", on_clock_event=check,
+                     clock_events=OVERDUE))
 CORRECTION = register(Rule("correction_late", _l("补正告知超期"), "yellow", "《行政许可法》第三十二条"))
 FIRST_REVIEW = register(Rule("first_review_late", _l("初审报送超期"), "yellow", "《行政许可法》第四十三条"))
 CERTIFICATE = register(Rule("certificate_late", _l("证件送达超期"), "yellow", "《行政许可法》第四十四条"))

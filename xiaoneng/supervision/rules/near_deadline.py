@@ -6,7 +6,7 @@ from django.utils.translation import gettext_noop
 
 from xiaoneng.clocks.models import ClockEvent
 
-from . import Finding, Rule, register
+from . import WARNED, Finding, Rule, register
 from ._common import due_text, evidence, organ_of, tr, unit_label, working_days_left
 
 
@@ -25,4 +25,5 @@ def check(event, clock, case):
                     evidence(clock, working_days_left=left), clock, key=f"clock{clock.pk}")]
 
 
-RULE = register(Rule("near_deadline", _l("临近到期"), "warning", "《行政许可法》第四十二条", on_clock_event=check))
+RULE = register(Rule("near_deadline", _l("临近到期"), "warning", "《行政许可法》第四十二条", on_clock_event=check,
+                     clock_events=WARNED))

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from xiaoneng.clocks.models import ClockEvent
 
-from . import Finding, Rule, register
+from . import OVERDUE, Finding, Rule, register
 from ._common import due_text, evidence
 
 
@@ -23,4 +23,4 @@ def check(event, clock, case):
                     clock, key=f"order{order.pk}")]
 
 
-RULE = register(Rule("order_overdue", _l("督办逾期"), "red", "效能督办制度", on_clock_event=check))
+RULE = register(Rule("order_overdue", _l("督办逾期"), "red", "效能督办制度", on_clock_event=check, clock_events=OVERDUE))

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from xiaoneng.clocks.models import ClockEvent
 
-from . import Finding, Rule, register
+from . import OVERDUE, Finding, Rule, register
 from ._common import due_text, evidence, organ_of, working_days_late
 
 KINDS = {
@@ -33,6 +33,7 @@ def check(event, clock, case):
 
 
 RULES = {
-    "overdue_promise": register(Rule("overdue_promise", _l("超过承诺时限"), "yellow", "本机关公开承诺", on_clock_event=check)),
+    "overdue_promise": register(Rule("overdue_promise", _l("超过承诺时限"), "yellow", "本机关公开承诺", on_clock_event=check,
+                                     clock_events=OVERDUE)),
     "overdue_legal": register(Rule("overdue_legal", _l("超过法定时限"), "yellow", "《行政许可法》第四十二条")),
 }
