@@ -42,6 +42,7 @@ from .models import Clock, ClockEvent
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(slots=True)
 class Fired:
     """An event the pass recorded, as listeners see it (a light stand-in for a `ClockEvent` row:
@@ -88,18 +89,16 @@ def claim(now: datetime, limit: int) -> list[Clock]:
     retry_at = now + timedelta(seconds=int(rule("monitor_retry_seconds")))
     table = Clock._meta.db_table
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            # RETURNING gives the claimed rows themselves: `claim` has no index, and reading the batch
-            # back by it would scan every clock (the cost would grow with what is open); reading it
-            # back by id would be a second round trip.
-            cur.execute(
-                f"""UPDATE {table} AS c SET claim = %s, next_check_at = %s
-                    WHERE id IN (SELECT id FROM {table} WHERE next_check_at <= %s
-                                 ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)
-                    RETURNING {_returning()}""",
-                [token, retry_at, now, limit],
-            )
-            return _clocks_from_rows(cur.fetchall())
+        # RETURNING gives the claimed rows themselves: `claim` has no index, and reading the batch
+        # back by it would scan every clock (the cost would grow with what is open); reading it
+        # back by id would be a second round trip.
+        return _clocks_from_rows(fetch_binary(
+            f"""UPDATE {table} AS c SET claim = %s, next_check_at = %s
+                WHERE id IN (SELECT id FROM {table} WHERE next_check_at <= %s
+                             ORDER BY next_check_at LIMIT %s FOR UPDATE SKIP LOCKED)
+                RETURNING {_returning()}""",
+            [token, retry_at, now, limit],
+        ))
     due = Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
     due_ids = list(due.values_list("pk", flat=True)[:limit])
     Clock.objects.filter(pk__in=due_ids, next_check_at__lte=now).update(claim=token, next_check_at=retry_at)
