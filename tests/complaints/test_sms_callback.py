@@ -64,6 +64,18 @@ def test_the_same_message_id_twice_makes_one_complaint(client, desk):
     assert Message.objects.filter(kind="complaint.registered").count() == 1
 
 
+def test_a_second_delivery_racing_the_first_past_the_check_still_makes_one_complaint(client, desk, monkeypatch):
+    from xiaoneng.complaints import sms
+
+    first = post(client).json()
+    # The second delivery looked before the first committed (another web process): it saw nothing.
+    real, calls = sms._registered, []
+    monkeypatch.setattr(sms, "_registered", lambda ref: calls.append(ref) or (real(ref) if len(calls) > 1 else None))
+    second = post(client)
+    assert second.status_code == 200 and second.json() == {"number": first["number"], "duplicate": True}
+    assert Complaint.objects.count() == 1 and len(calls) == 2
+
+
 def test_an_unset_token_setting_turns_the_endpoint_off(client, desk, settings):
     settings.XIAONENG_SMS_GATEWAY_TOKEN = ""
     assert post(client, token="").status_code == 404

@@ -192,6 +192,10 @@ class Complaint(models.Model):
             prefix_index("complaint_region_like", "region_code"),
             models.Index(fields=["organ", "status"], name="complaint_organ_status"),
         ]
+        # One complaint per gateway message, even when the gateway delivers it twice at the same moment
+        # to two web workers (the callback's cache lock is per process without a shared cache).
+        constraints = [models.UniqueConstraint(fields=["source_ref"], condition=models.Q(channel="sms") & ~models.Q(source_ref=""),
+                                               name="complaint_sms_message_once")]
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -574,6 +574,8 @@ def _source_ref(rng: random.Random, channel: str, at: datetime, index: int) -> s
         return f"{at.year}年第{(at.month + 1) // 2}期效能访谈"
     if channel == "referral":
         return f"{rng.choice(('粤效转', '穗效转', '深效转'))}〔{at.year}〕{rng.randint(3, 180)}号"
+    if channel == "sms":
+        return f"sms:gw-{at:%Y%m%d}-{index:05d}"  # the gateway's message id, as the callback stores it
     return ""
 
 

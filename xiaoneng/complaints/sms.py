@@ -121,10 +121,11 @@ def gateway_callback(request):
     message_id, phone, received_at = checked
     source_ref = f"sms:{message_id}"
 
-    existing = Complaint.objects.filter(channel=Channel.SMS, source_ref=source_ref).only("number").first()
+    existing = _registered(source_ref)
     if existing is not None:
-        return JsonResponse({"number": existing.number, "duplicate": True})
-    # Two deliveries of one message at the same moment: the second waits for the gateway's retry.
+        return existing
+    # Two deliveries of one message at the same moment: the second waits for the gateway's retry (and if
+    # they reach two processes, the unique constraint on SMS message ids lets only one complaint in).
     lock = "xn:sms-callback:" + source_ref
     if not cache.add(lock, 1, timeout=30):
         return _error(_("该短信正在处理，请稍后重试"), "message_id", status=409)
@@ -141,7 +142,14 @@ def gateway_callback(request):
                 received_at=received_at,
             )
         except ComplaintError as exc:
-            return _error(exc.message, GATEWAY_FIELD.get(exc.field, exc.field))
+            # A delivery racing this one from another process may have registered the message meanwhile.
+            return _registered(source_ref) or _error(exc.message, GATEWAY_FIELD.get(exc.field, exc.field))
     finally:
         cache.delete(lock)
     return JsonResponse({"number": complaint.number}, status=201)
+
+
+def _registered(source_ref: str) -> JsonResponse | None:
+    """The answer to a message that is already a complaint: its number, marked as a duplicate."""
+    existing = Complaint.objects.filter(channel=Channel.SMS, source_ref=source_ref).only("number").first()
+    return None if existing is None else JsonResponse({"number": existing.number, "duplicate": True})
