@@ -46,14 +46,15 @@ from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks import engine as clock_engine
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
 from xiaoneng.clocks.signals import clock_stopped, clocks_stopped
+from xiaoneng.lib.pg import fetch_binary
 from xiaoneng.lib.workdays import CALENDAR, HOURS, WORKING, day_index, end_of_day, index_day
 from xiaoneng.notify.models import Message
 
 from .. import notices
 from ..actions import verify_digest
-from ..models import Case, CaseEvent, CaseStep, Outcome, Status, StatusChange
+from ..models import Case, CaseEvent, CaseStep, MatterStep, Outcome, Status, StatusChange
 from ..signals import case_events
-from .bulk import IdPool, Row, writer
+from .bulk import IdPool, Row, columns, writer
 from .replay import APPLIED, HAND_OVER, CaseReplay
 from .rules import APPLY, Context, Verdict, VersionInfo, readiness
 from .schema import Event
@@ -82,12 +83,22 @@ CLOCK_DERIVED = ("state", "stopped_at", "next_check_at", "warn_at", "due_at", "p
 # What the fast path reads of a loaded clock it will at most stop: its own four, then what `clocks_stopped`
 # listeners read (supervision's early completions), so that they need not load the clocks again.
 LIGHT_CLOCK = ("id", "state", "start_at", "due_at", "kind", "subject_type_id", "subject_id", "organ_id", "region_code")
+# The most rows of each table an event of each type adds on the fast path (see the `on_<type>` methods:
+# accepting starts the decision clocks and the first step's; a late correction request deems the case
+# accepted). The batch's ids are drawn for these at once; a pool that runs short draws more.
+NEW_ROWS = {
+    Case: {"submitted": 1},
+    Clock: {"submitted": 1, "correction_requested": 2, "accepted": 3, "step_completed": 1, "decided": 1},
+    CaseEvent: {"correction_requested": 1, "step_completed": 1, "suspended": 1, "resumed": 1, "extended": 1,
+                "fee_charged": 1},
+}
+STEP_FIELDS = ("id", "case_id", "step_id", "started_at", "completed_at", "clock_id", "handler", "organ_id")
 
 
 # --- in-memory state ----------------------------------------------------------------------------
 class ClockState:
-    """A clock as the fast path knows it: light (id, state, start, due, and in `info` the columns
-    listeners read) for a loaded clock that will at most be stopped; `row` for one started in this
+    """A clock as the fast path knows it: light (id, state, start, due, and in `info` the loaded
+    `LIGHT_CLOCK` values, with the columns listeners read) for a loaded clock that will at most be stopped; `row` for one started in this
     batch; `obj`, a `Clock` instance with its pauses prefetched, for one that is paused, resumed or
     extended (engine.derive does the rest)."""
 
@@ -123,8 +134,8 @@ class ClockState:
             return self.obj
         if self.row is not None:
             return self.row
-        self.info.update(state=self._state, stopped_at=self.stopped_at)
-        return self.info
+        # Made into a row only here: most loaded clocks of a batch are not stopped.
+        return Row(zip(LIGHT_CLOCK, self.info, strict=True), state=self._state, stopped_at=self.stopped_at)
 
 
 class StepState:
@@ -173,14 +184,12 @@ class CaseState:
 class Fast:
     """One batch through the fast path (see the module docstring)."""
 
-    def __init__(self, ctx: Context, batch, size: int = 256):
+    def __init__(self, ctx: Context, batch):
         self.ctx, self.batch = ctx, batch
         self.audit = audit_context()
         self.now = timezone.now()
         self.w = writer()
-        # Ids are drawn once per batch (a clock or so per event, a case per submission); the few left
-        # unused are gaps in the sequences, which cost nothing.
-        self.case_ids, self.clock_ids = IdPool(self.w, Case, max(16, size // 4)), IdPool(self.w, Clock, size + 16)
+        self.ids: dict[type, IdPool] = {}  # filled by `draw_ids`
         self.case_type_id = ContentType.objects.get_for_model(Case).pk
         self.cal = calendar_engine.current()
         self.cases: dict[str, CaseState] = {}
@@ -206,10 +215,7 @@ class Fast:
 
     # 1. load ----------------------------------------------------------------------------------------
     def load(self, replays: list[CaseReplay]) -> None:
-        qs = Case.objects.filter(case_no__in=[r.case_no for r in replays])
-        if connection.features.has_select_for_update:
-            qs = qs.select_for_update(of=("self",)).order_by("pk")
-        rows = list(qs.values_list(*CASE_FIELDS))
+        rows = self._cases([r.case_no for r in replays])
         self.exists_elsewhere = {r[NO_AT] for r in rows if r[VERSION_AT] not in self.versions}
         rows = [r for r in rows if r[VERSION_AT] in self.versions]
         if not rows:
@@ -217,8 +223,7 @@ class Fast:
         busy = {r.case_no for r in replays if any(e.type in CLOCK_WORK for e in r.queue)}
         full = {r[ID_AT] for r in rows if r[NO_AT] in busy or r[STATUS_AT] == S.SUSPENDED}
         steps: dict[int, list] = {}
-        for row in CaseStep.objects.filter(case_id__in=[r[ID_AT] for r in rows]).values_list(
-                "id", "case_id", "step_id", "started_at", "completed_at", "clock_id", "handler", "organ_id"):
+        for row in self._steps([r[ID_AT] for r in rows]):
             steps.setdefault(row[1], []).append(row)
 
         def wanted(case_rows):
@@ -227,13 +232,10 @@ class Fast:
             ids.discard(None)
             return list(ids)
 
-        clocks = {c[0]: ClockState(*c[:4], info=Row(zip(LIGHT_CLOCK, c, strict=True))) for c in Clock.objects.filter(
-            pk__in=wanted([r for r in rows if r[ID_AT] not in full])).values_list(*LIGHT_CLOCK)}
+        light = self._light_clocks(wanted([r for r in rows if r[ID_AT] not in full]))
+        clocks = {c[0]: ClockState(*c[:4], info=c) for c in light}
         if full:
-            pauses = Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at", "id"))
-            for obj in Clock.objects.filter(pk__in=wanted([r for r in rows if r[ID_AT] in full])).prefetch_related(
-                    pauses):
-                obj._prefetched_objects_cache["pauses"] = list(obj._prefetched_objects_cache["pauses"])
+            for obj in self._full_clocks(wanted([r for r in rows if r[ID_AT] in full])):
                 clocks[obj.pk] = ClockState(obj.pk, obj=obj)
         names = [n for n in CASE_FIELDS if not n.endswith("clock_id")]
         plain = [i for i, n in enumerate(CASE_FIELDS) if not n.endswith("clock_id")]
@@ -253,14 +255,84 @@ class Fast:
                     s.clock is not None and s.completed_at is None and s.clock.state == PAUSED for s in case.steps))
             self.cases[case.case_no] = case
 
+    # The reads of many rows per batch. On PostgreSQL they are written out (the queries the ORM
+    # would send, with the same locks and order) to read rows in binary: Django's cursor reads text
+    # and parses each of the rows' timestamps in Python, which cost more than the queries themselves.
+    # The lists of numbers and ids go as one binary array each (`%b`), not as a literal per value.
+    @staticmethod
+    def _cases(case_nos: list[str]) -> list[tuple]:
+        """The existing cases of these numbers (`CASE_FIELDS`), row-locked in pk order where the database can."""
+        if connection.vendor != "postgresql":
+            return list(Case.objects.filter(case_no__in=case_nos).values_list(*CASE_FIELDS))
+        table = Case._meta.db_table
+        return fetch_binary(
+            f'SELECT {columns(Case, CASE_FIELDS)} FROM "{table}" WHERE {columns(Case, ["case_no"])} = ANY(%b) '
+            f'ORDER BY {columns(Case, ["id"])} FOR UPDATE OF "{table}"', [case_nos])
+
+    @staticmethod
+    def _steps(case_ids: list[int]) -> list[tuple]:
+        """The steps of these cases (`STEP_FIELDS`), by case and step order (`CaseStep.Meta.ordering`)."""
+        if connection.vendor != "postgresql":
+            return list(CaseStep.objects.filter(case_id__in=case_ids).values_list(*STEP_FIELDS))
+        step, spec = CaseStep._meta.db_table, MatterStep._meta.db_table
+        return fetch_binary(
+            f'SELECT {columns(CaseStep, STEP_FIELDS, "s")} FROM "{step}" s '
+            f'JOIN "{spec}" m ON {columns(MatterStep, ["id"], "m")} = {columns(CaseStep, ["step_id"], "s")} '
+            f'WHERE {columns(CaseStep, ["case_id"], "s")} = ANY(%b) '
+            f'ORDER BY {columns(CaseStep, ["case_id"], "s")}, {columns(MatterStep, ["order"], "m")}', [case_ids])
+
+    @staticmethod
+    def _light_clocks(ids: list[int]) -> list[tuple]:
+        """These clocks' `LIGHT_CLOCK` columns."""
+        if connection.vendor != "postgresql":
+            return list(Clock.objects.filter(pk__in=ids).values_list(*LIGHT_CLOCK))
+        return fetch_binary(f'SELECT {columns(Clock, LIGHT_CLOCK)} FROM "{Clock._meta.db_table}" '
+                            f'WHERE {columns(Clock, ["id"])} = ANY(%b)', [ids])
+
+    @staticmethod
+    def _full_clocks(ids: list[int]) -> list[Clock]:
+        """These clocks as instances, each with its pauses (by start, then id) in its prefetch cache as a list."""
+        if connection.vendor != "postgresql":
+            pauses = Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at", "id"))
+            clocks = list(Clock.objects.filter(pk__in=ids).prefetch_related(pauses))
+            for obj in clocks:
+                obj._prefetched_objects_cache["pauses"] = list(obj._prefetched_objects_cache["pauses"])
+            return clocks
+        names = [f.attname for f in Clock._meta.concrete_fields]
+        clocks = [Clock.from_db(connection.alias, names, row) for row in fetch_binary(
+            f'SELECT {columns(Clock, names)} FROM "{Clock._meta.db_table}" WHERE {columns(Clock, ["id"])} = ANY(%b)',
+            [ids])]
+        by_clock = {obj.pk: obj for obj in clocks}
+        for obj in clocks:
+            obj._prefetched_objects_cache = {"pauses": []}
+        names = [f.attname for f in ClockPause._meta.concrete_fields]
+        for row in fetch_binary(
+                f'SELECT {columns(ClockPause, names)} FROM "{ClockPause._meta.db_table}" '
+                f'WHERE {columns(ClockPause, ["clock_id"])} = ANY(%b) '
+                f'ORDER BY {columns(ClockPause, ["started_at"])}, {columns(ClockPause, ["id"])}', [ids]):
+            pause = ClockPause.from_db(connection.alias, names, row)
+            clock = by_clock[pause.clock_id]
+            pause.clock = clock  # as the prefetch sets it
+            clock._prefetched_objects_cache["pauses"].append(pause)
+        return clocks
+
     # 2. replay --------------------------------------------------------------------------------------
     def run(self, replays: list[CaseReplay]) -> list[CaseReplay]:
         """Replay every case; returns those handed over to the per-event path (after writing)."""
         self.load(replays)
+        self.draw_ids(replays)
         self.submitting = {r.case_no for r in replays if any(e.type == "submitted" for e in r.queue)}
         handed = [r for r in replays if not r.run(self.try_event)]
         self.write()
         return handed
+
+    def draw_ids(self, replays: list[CaseReplay]) -> None:
+        """Ids for the rows the batch may add, drawn in one query (`NEW_ROWS`); those left unused are
+        gaps in the sequences, which cost nothing."""
+        types = Counter(e.type for r in replays for e in r.events)
+        drawn = self.w.allocate_many({model: sum(n * types[t] for t, n in most.items())
+                                      for model, most in NEW_ROWS.items()})
+        self.ids = {model: IdPool(self.w, model, drawn.get(model, ())) for model in NEW_ROWS}
 
     def try_event(self, ev: Event) -> Verdict:
         case = self.cases.get(ev.case_no)
@@ -308,7 +380,7 @@ class Fast:
     def start_clock(self, case: CaseState, kind: str, at: datetime, limit: int, unit: str, label: str,
                     basis: str = "", organ_id: int | None = None) -> ClockState:
         organ_id = organ_id or case.organ_id
-        clock = ClockState(self.clock_ids.take(), row=Row({
+        clock = ClockState(self.ids[Clock].take(), row=Row({
             "kind": kind, "label": f"{case.case_no} {label}", "subject_type_id": self.case_type_id,
             "subject_id": case.id, "organ_id": organ_id, "region_code": self.ctx.organ_region(organ_id),
             "start_at": at, "limit": limit, "unit": unit, "legal_basis": basis, "created_at": self.now,
@@ -382,7 +454,9 @@ class Fast:
         case.status, case.changed = to, True
 
     def event(self, case: CaseState, kind: str, at: datetime, **data) -> None:
-        self.timeline.append(Row(case_id=case.id, kind=kind, at=at, data=data, actor_label=self.audit.label))
+        # With its id: `case_events` listeners are handed the rows.
+        self.timeline.append(Row(id=self.ids[CaseEvent].take(), case_id=case.id, kind=kind, at=at, data=data,
+                                 actor_label=self.audit.label))
 
     def tell(self, case: CaseState, kind: str, **data) -> None:
         if case.parent_id or not case.applicant_phone:
@@ -435,7 +509,7 @@ class Fast:
         fr = ctx.organs[d["first_review_organ_code"]].pk if d.get("first_review_organ_code") else None
         code = f"{secrets.randbelow(10**6):06d}"
         case = CaseState(
-            version=version, matter_code=ev.matter_code, new=True, id=self.case_ids.take(), case_no=ev.case_no,
+            version=version, matter_code=ev.matter_code, new=True, id=self.ids[Case].take(), case_no=ev.case_no,
             organ_id=organ.pk, region_code=organ.region_code, parent_id=None, is_parallel=False,
             first_review_organ_id=fr, applicant_phone=d.get("applicant_phone", ""), status=S.SUBMITTED, outcome="",
             received_at=ev.occurred_at, accepted_at=None, deemed_accepted=False, decided_at=None, certified_at=None,
@@ -664,10 +738,6 @@ class Fast:
         w.insert(CaseStep, steps_new)
         w.update(CaseStep, ["completed_at", "handler"], steps_old)
         w.insert(StatusChange, self.changes)
-        listening = case_events.has_listeners(Case)
-        if listening:  # the listeners are handed the rows, so they get their ids
-            for row, pk in zip(self.timeline, w.allocate(CaseEvent, len(self.timeline)), strict=True):
-                row["id"] = pk
         w.insert(CaseEvent, self.timeline)
         if self.messages:  # pending in the outbox: the background sender sends them (see notify.outbox)
             w.insert(Message, self.messages)
@@ -675,7 +745,7 @@ class Fast:
             record("exchange.apply", self.batch, object_repr=f"batch {self.batch.pk}", changes={
                 "events": self.applied, "by_type": dict(self.counts), "cases_created": len(new_cases),
                 "clocks_started": len(self.new_clocks), "status_changes": len(self.changes)})
-        self.signal(listening)
+        self.signal(case_events.has_listeners(Case))
 
     def signal(self, listening: bool) -> None:
         """What the actions announce as they go, announced now that the batch's rows are written, in
