@@ -117,23 +117,26 @@ class Outcome(models.TextChoices):
 
 
 class Case(models.Model):
-    case_no = models.CharField(_("办件编号"), max_length=64, unique=True)
+    case_no = models.CharField(_("办件编号"), max_length=64)
     matter_version = models.ForeignKey(MatterVersion, verbose_name=_("事项"), on_delete=models.PROTECT)
-    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="cases")
+    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="cases",
+                              db_index=False)
     region_code = models.CharField(max_length=12, editable=False)
     parent = models.ForeignKey(
-        "self", verbose_name=_("并联申请"), null=True, blank=True, on_delete=models.CASCADE, related_name="subcases"
+        "self", verbose_name=_("并联申请"), null=True, blank=True, on_delete=models.CASCADE, related_name="subcases",
+        db_index=False,
     )
     is_parallel = models.BooleanField(_("并联审批"), default=False)
     first_review_organ = models.ForeignKey(
-        Organ, verbose_name=_("初审机关"), null=True, blank=True, on_delete=models.PROTECT, related_name="first_reviews"
+        Organ, verbose_name=_("初审机关"), null=True, blank=True, on_delete=models.PROTECT, related_name="first_reviews",
+        db_index=False,
     )
 
     applicant_name = models.CharField(_("申请人"), max_length=100)
     applicant_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     verify_hash = models.CharField(max_length=128, blank=True, editable=False)
 
-    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
     outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, blank=True)
     received_at = models.DateTimeField(_("收件时间"), db_index=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -160,7 +163,18 @@ class Case(models.Model):
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
         ordering = ["-received_at"]
-        indexes = [prefix_index("case_region_like", "region_code"), models.Index(fields=["organ", "status"])]
+        # A case is written at every step of its life (the exchange inbox rewrites thousands a second)
+        # and each index costs every write: the organ's cases through (organ, status), no index on the
+        # dozen statuses alone, no pattern-ops copy of case_no (searches are icontains, which no b-tree
+        # serves), and sub-cases and first reviews — a small minority — only in partial indexes.
+        indexes = [
+            prefix_index("case_region_like", "region_code"),
+            models.Index(fields=["organ", "status"]),
+            models.Index(fields=["parent"], condition=models.Q(parent__isnull=False), name="case_parent"),
+            models.Index(fields=["first_review_organ"], condition=models.Q(first_review_organ__isnull=False),
+                         name="case_first_review"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["case_no"], name="case_no_unique")]
 
     def __str__(self):
         return self.case_no
@@ -270,17 +284,17 @@ class ExchangeEvent(models.Model):
         REJECTED = "rejected", _("已拒收")
         EXPIRED = "expired", _("等待超时")
 
-    source = models.ForeignKey(ExchangeSource, on_delete=models.PROTECT, related_name="events")
+    source = models.ForeignKey(ExchangeSource, on_delete=models.PROTECT, related_name="events", db_index=False)
     batch = models.ForeignKey(ExchangeBatch, on_delete=models.PROTECT, related_name="events")
     event_id = models.CharField(_("事件编号"), max_length=100)
     type = models.CharField(_("类型"), max_length=30)
     occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
     received_at = models.DateTimeField(_("接收时间"))
     lag_seconds = models.BigIntegerField(_("迟报秒数"), null=True, blank=True, db_index=True)
-    case_no = models.CharField(_("办件编号"), max_length=64, blank=True, db_index=True)
+    case_no = models.CharField(_("办件编号"), max_length=64, blank=True)
     organ_code = models.CharField(_("机关代码"), max_length=18, blank=True)
     payload = models.JSONField(default=dict)
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices)
     error_field = models.CharField(max_length=60, blank=True)
     error_reason = models.CharField(max_length=500, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -289,4 +303,7 @@ class ExchangeEvent(models.Model):
         verbose_name = _("交换事件")
         verbose_name_plural = _("交换事件")
         constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="exchange_event_once")]
-        indexes = [models.Index(fields=["state", "case_no", "occurred_at"], name="exchange_held")]
+        # One row per event received, so every index costs every event: the state through
+        # `exchange_held` (state first), the source through `exchange_event_once`, no pattern-ops copies.
+        indexes = [models.Index(fields=["state", "case_no", "occurred_at"], name="exchange_held"),
+                   models.Index(fields=["case_no"], name="exchange_case_no")]
