@@ -302,8 +302,13 @@ class ExchangeEvent(models.Model):
     class Meta:
         verbose_name = _("交换事件")
         verbose_name_plural = _("交换事件")
-        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="exchange_event_once")]
+        # Event id first: the inbox looks up a batch's ids (`event_id = ANY(…)` within one source), and
+        # with the source first a table not analysed yet (a new deployment, a bulk load) was read
+        # through the source alone — every event of the source, for every batch.
+        constraints = [models.UniqueConstraint(fields=["event_id", "source"], name="exchange_event_once")]
         # One row per event received, so every index costs every event: the state through
-        # `exchange_held` (state first), the source through `exchange_event_once`, no pattern-ops copies.
+        # `exchange_held` (state first), no pattern-ops copies, and no index on the source alone (it
+        # would again tempt the planner, without statistics, to read a source's every event; only
+        # deleting a source, which its events protect, looks events up by source).
         indexes = [models.Index(fields=["state", "case_no", "occurred_at"], name="exchange_held"),
                    models.Index(fields=["case_no"], name="exchange_case_no")]

@@ -193,15 +193,19 @@ class PostgresWriter:
         alias = ", ".join(f'"{f.column}"' for f in fields)
         sets = ", ".join(f'"{f.column}" = v."{f.column}"' for f in fields[1:])
         pk = opts.pk.column
+        # `t.pk = ANY(ids)` as well as the join: the rows are found through the primary key whatever
+        # the planner believes of the table's size. With the join alone it hashed a sequential scan
+        # of the whole table for each batch until the table was large (or analysed) enough: the
+        # inbox's clock updates grew from 23 to 37 µs a row over 100,000 events.
         sql = (f'UPDATE "{opts.db_table}" AS t SET {sets} FROM unnest({arrays}) AS v({alias}) '
-               f'WHERE t."{pk}" = v."{pk}"')
+               f'WHERE t."{pk}" = v."{pk}" AND t."{pk}" = ANY(%b)')
         # Server-side binding: the arrays travel as parameters, not quoted into the SQL text by Python;
         # in binary (`%b`), a quarter of the cost of formatting them as array literals.
         import psycopg
 
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, [list(c) for c in by_column])
+            cur.execute(sql, [*(list(c) for c in by_column), list(by_column[0])], prepare=False)
 
 
 def columns(model, names, alias: str = "") -> str:
