@@ -175,6 +175,87 @@ def test_early_completion_is_a_positive_figure_not_an_alert(matters):
     assert not Alert.objects.exists()
 
 
+def test_a_batch_of_case_events_finds_what_the_events_one_by_one_find_each_at_its_moment(matters):
+    """The exchange fast path hands supervision a whole batch (`case_events`): the same alerts as event by
+    event, raised in one call (one audit entry), each at its event's moment — its order too."""
+    from django.db import transaction
+
+    from xiaoneng.approvals.models import CaseEvent
+    from xiaoneng.approvals.signals import case_event
+    from xiaoneng.audit.models import AuditEntry
+    from xiaoneng.supervision import engine
+
+    assert case_event.disconnect(dispatch_uid="supervision-case-event")  # record the events without their alerts
+    try:
+        suspended = accepted_case(matters, no="TH-B-1")
+        cases.do_suspend_case(suspended, reason="检测", announced_days=3, at=at("2026-10-08T09:00"))
+        cases.do_resume_case(suspended, at=at("2026-10-15T09:00"))
+        cases.do_charge_fee(accepted_case(matters, no="TH-B-2"), amount="5", at=at("2026-10-09T10:00"))
+        cases.do_charge_fee(accepted_case(matters, no="TH-B-3"), amount="5", at=at("2026-10-09T11:00"))
+    finally:
+        case_event.connect(engine.on_case_event, dispatch_uid="supervision-case-event")
+    events = list(CaseEvent.objects.select_related("case").order_by("pk"))
+
+    def alerts():
+        return sorted(Alert.objects.values_list("dedup_key", "rule", "level", "organ_id", "subject_type_id", "subject_id",
+                                                "subject_label", "message", "legal_basis", "raised_at", "evidence"))
+
+    def orders():
+        return sorted(SupervisionOrder.objects.values_list("alert__dedup_key", "opened_at"))
+
+    sid = transaction.savepoint()
+    for event in events:
+        engine.on_case_event(None, case=event.case, event=event)
+    one_by_one, their_orders = alerts(), orders()
+    transaction.savepoint_rollback(sid)
+    raises = AuditEntry.objects.filter(action="supervision.raise").count()
+    engine.on_case_events(None, events=events)
+    assert alerts() == one_by_one and orders() == their_orders
+    assert sorted(a[1] for a in one_by_one) == ["fee_above_standard", "fee_above_standard", "suspension_overrun",
+                                                "suspension_without_basis"]
+    moments = {e.kind: e.at for e in events}
+    assert {a.rule: a.raised_at for a in Alert.objects.exclude(rule="fee_above_standard")} == {
+        "suspension_without_basis": moments["suspend"], "suspension_overrun": moments["resume"]}
+    assert SupervisionOrder.objects.get(alert__rule="suspension_without_basis").opened_at == moments["suspend"]
+    assert AuditEntry.objects.filter(action="supervision.raise").count() == raises + 1
+
+
+def test_the_bulk_listener_records_the_early_completions_the_per_clock_one_records(matters, world):
+    """`clocks_stopped` (a bulk writer's stops, as `Clock`s or rows) gives what `clock_stopped` gives per clock:
+    early completions of decided cases only, not of a withdrawal nor of a late or non-promise clock."""
+    from xiaoneng.approvals.exchange.bulk import Row
+    from xiaoneng.supervision import engine
+
+    early = accepted_case(matters, no="TH-E-1")
+    cases.do_decide_case(early, outcome="granted", at=at("2026-10-09T10:00"))
+    as_row = accepted_case(matters, no="TH-E-2", accept="2026-09-28T12:00")
+    cases.do_decide_case(as_row, outcome="denied", reasons="不符合条件", at=at("2026-10-12T10:00"))
+    withdrawn = accepted_case(matters, no="TH-E-3")
+    cases.do_withdraw_case(withdrawn, reason="申请人撤回", at=at("2026-10-09T10:00"))
+    late = clocks.do_start_clock(kind="case.promise", start_at=at("2026-11-02T09:00"), limit=5, organ=world.tianhe_bureau)
+    clocks.do_stop_clock(late, at=at("2026-11-20T09:00"))
+    columns = ("clock__kind", "organ_id", "region_code", "working_days_saved", "at")
+    per_clock = sorted(EarlyCompletion.objects.values_list(*columns))
+    assert len(per_clock) == 2
+    stopped = []
+    for case in (early, as_row, withdrawn):
+        case.refresh_from_db()
+        for c in (case.promise_clock, case.legal_clock):
+            if c.stopped_at and case is as_row:  # as the exchange fast path hands a loaded clock
+                c = Row({f: getattr(c, f) for f in ("id", "kind", "due_at", "subject_id", "organ_id", "region_code",
+                                                     "stopped_at")})
+            if c.stopped_at:
+                stopped.append((c, c.stopped_at))
+    late.refresh_from_db()
+    stopped.append((late, late.stopped_at))
+    assert len(stopped) >= 5 and any(isinstance(c, Row) for c, _at in stopped)
+    EarlyCompletion.objects.all().delete()
+    engine.on_clocks_stopped(None, stopped=stopped)
+    assert sorted(EarlyCompletion.objects.values_list(*columns)) == per_clock
+    engine.on_clocks_stopped(None, stopped=stopped)  # once each
+    assert EarlyCompletion.objects.count() == 2
+
+
 # --- alert life ------------------------------------------------------------------------------
 def test_the_alert_life_explain_then_verify(matters, world):
     accepted_case(matters)

@@ -18,9 +18,19 @@ def fetch_binary(sql: str, params) -> list[tuple]:
     scan planned when the table was nearly empty. Planning each time costs well under a
     millisecond and follows the table as it grows.
     """
+    with _cursor() as cur:
+        cur.execute(sql, params, binary=True, prepare=False)
+        return cur.fetchall()
+
+
+def execute_binary(sql: str, params) -> None:
+    """Run a statement that returns nothing the same way (server-side binding, `%b` parameters in binary)."""
+    with _cursor() as cur:
+        cur.execute(sql, params, prepare=False)
+
+
+def _cursor():
     import psycopg
 
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cur:
-        cur.execute(sql, params, binary=True, prepare=False)
-        return cur.fetchall()
+    return psycopg.Cursor(connection.connection)

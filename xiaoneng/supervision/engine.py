@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
 from xiaoneng.clocks.models import Clock
-from xiaoneng.lib.pg import fetch_binary
+from xiaoneng.lib.pg import execute_binary, fetch_binary
 
 from .models import AccountabilityProposal, Alert, AlertStatus, EarlyCompletion, Level
 from .rules import Finding, load_all
@@ -76,15 +76,19 @@ def _insert_pg(rows: list[dict]) -> list[tuple[int, str]]:
                               for c in ALERT_COLUMNS])
 
 
-def _insert_orm(rows: list[dict], at) -> list[tuple[int, str]]:
-    """The same with the ORM (SQLite)."""
+def _insert_orm(rows: list[dict]) -> list[tuple[int, str]]:
+    """The same with the ORM (SQLite): the rows found afterwards with their key and moment are ours."""
     Alert.objects.bulk_create([Alert(**r) for r in rows], ignore_conflicts=True, batch_size=1000)
-    return list(Alert.objects.filter(dedup_key__in=[r["dedup_key"] for r in rows], raised_at=at)
-                .values_list("id", "dedup_key"))
+    moments = {r["dedup_key"]: r["raised_at"] for r in rows}
+    return [(pk, key) for pk, key, raised_at in Alert.objects.filter(dedup_key__in=list(moments))
+            .values_list("id", "dedup_key", "raised_at") if raised_at == moments[key]]
 
 
 def raise_findings(findings: list[Finding], at=None) -> list[int]:
     """Create an alert for each finding not raised before; returns the new alerts' ids.
+
+    A finding is raised at its own moment (`Finding.at`: a batch of events raises the findings of
+    each event at that event's moment) or else at `at` (default: now).
 
     1. Insert the alerts in bulk (an alert records its own raising: `raised_at`, the
        message, the evidence; its steps are what people do with it): on PostgreSQL one statement whose
@@ -120,12 +124,12 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
             "region_code": f.organ.region_code, "subject_type_id": _type_id(subject, types),
             "subject_id": getattr(subject, "pk", None), "subject_label": str(subject)[:200] if subject is not None else "",
             "clock_id": f.clock.pk if f.clock is not None else None, "message": f.message, "evidence": f.evidence,
-            "legal_basis": f.legal_basis[:300], "raised_at": at, "dedup_key": k, "closed_at": None,
+            "legal_basis": f.legal_basis[:300], "raised_at": f.at or at, "dedup_key": k, "closed_at": None,
         })
     if connection.vendor == "postgresql":
         created = _insert_pg(rows)
     else:
-        created = _insert_orm(rows, at)
+        created = _insert_orm(rows)
     if not created:
         return []
     created.sort()
@@ -133,18 +137,18 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
     record("supervision.raise", object_type="supervision.alert", object_id=str(len(new)),
            object_repr=_("发现 %(n)d 条预警") % {"n": len(new)},
            changes={"alerts": [[pk, f.rule, f.level] for pk, f in new][:500]})
-    ladder = [pk for pk, f in new if f.level in (Level.YELLOW, Level.RED)]
+    ladder = {pk: f.at or at for pk, f in new if f.level in (Level.YELLOW, Level.RED)}  # each at its moment
     if ladder:
         from . import actions  # the ladder's actions live with the other alert actions
 
-        for alert in Alert.objects.select_related("organ").filter(pk__in=ladder).order_by("pk"):
+        for alert in Alert.objects.select_related("organ").filter(pk__in=list(ladder)).order_by("pk"):
             if alert.level == Level.YELLOW:
-                actions.open_order_for(alert, at=at)
+                actions.open_order_for(alert, at=ladder[alert.pk])
             else:
                 AccountabilityProposal.objects.get_or_create(
                     alert=alert,
                     defaults={"organ": alert.organ, "region_code": alert.region_code, "reason": alert.message,
-                              "proposed_at": at},
+                              "proposed_at": ladder[alert.pk]},
                 )
     _notify([f for _pk, f in new])
     return [pk for pk, _f in new]
@@ -257,53 +261,102 @@ def on_case_event(sender, case, event, **kwargs) -> None:
 
 
 def on_case_events(sender, events, **kwargs) -> None:
-    """`case_events` (the exchange fast path's batch): the same rules as `on_case_event`.
+    """`case_events` (the exchange fast path's batch): the same rules as `on_case_event`, raised in one call.
 
-    Only events of a kind some rule looks at are considered, and their cases are loaded
-    in one query; each event's findings are raised as `on_case_event` raises them."""
+    1. Each rule is handed the events of the kinds it looks at: all at once to a rule with a
+       batch form (`Rule.on_case_events`, set-based queries), else one by one with its case
+       (the cases of all of them loaded in one query).
+    2. The batch's findings are raised together (one audit entry, one digest per organ), each
+       at its event's moment (`Finding.at`), as `on_case_event` raises each event's findings.
+    """
     rules = [r for r in load_all().values() if r.on_case_event]
     if not rules or not events:
         return
-    kinds = None if any(r.case_kinds is None for r in rules) else frozenset().union(*(r.case_kinds for r in rules))
-    wanted = [e for e in events if kinds is None or e.kind in kinds]
-    if not wanted:
-        return
-    from xiaoneng.approvals.models import Case
+    seen = {r.code: [] for r in rules}  # the events each rule looks at, in the batch's order, in one pass
+    lists_of: dict[str, list] = {}  # event kind -> the lists of the rules that look at it
+    for e in events:
+        lists = lists_of.get(e.kind)
+        if lists is None:
+            lists = lists_of[e.kind] = [seen[r.code] for r in rules if r.case_kinds is None or e.kind in r.case_kinds]
+        for events_of_rule in lists:
+            events_of_rule.append(e)
+    findings, one_by_one = [], []
+    for r in rules:
+        mine = seen[r.code]
+        if not mine:
+            continue
+        if r.on_case_events:
+            findings.extend(r.on_case_events(mine) or [])
+        else:
+            one_by_one.append((r, mine))
+    if one_by_one:
+        from xiaoneng.approvals.models import Case
 
-    # The rules read the case's own fields and its organ (the finding's organ and subject).
-    cases = Case.objects.select_related("organ").in_bulk({e.case_id for e in wanted})
-    for event in wanted:
-        case = cases[event.case_id]
-        findings = []
-        for r in rules:
-            if r.case_kinds is None or event.kind in r.case_kinds:
-                findings.extend(r.on_case_event(case, event.kind, event.data) or [])
-        raise_findings(findings, at=event.at)
+        # Such a rule reads the case's own fields and its organ (the finding's organ and subject).
+        cases = Case.objects.select_related("organ").in_bulk({e.case_id for _r, mine in one_by_one for e in mine})
+        for r, mine in one_by_one:
+            for event in mine:
+                for f in r.on_case_event(cases[event.case_id], event.kind, event.data) or []:
+                    f.at = f.at or event.at
+                    findings.append(f)
+    raise_findings(findings)
 
 
-def early_completions(stopped) -> list[EarlyCompletion]:
-    """Promise clocks stopped before their deadline, with the working days saved.
+def _early(stopped, check: bool = True) -> list[tuple]:
+    """(clock id, case id, organ id, region code, working days saved, at) of the promise clocks in `stopped`
+    that stopped before their deadline, whether their case was decided or not.
 
     `stopped` is [(clock, at)]; a clock may be a `Clock` or a bulk writer's row: only pk, kind,
-    due_at, subject_id, organ_id and region_code are read."""
-    from xiaoneng.approvals.models import Case
+    due_at, subject_id, organ_id and region_code are read. `check=False`: the calendar as last
+    checked (see `calendar.engine.current`)."""
     from xiaoneng.calendar.engine import current
-    from xiaoneng.clocks.engine import local_date
+    from xiaoneng.clocks.engine import tz
 
-    cal = current()
-    candidates = [(c, at) for c, at in stopped
-                  if c.kind == "case.promise" and c.due_at is not None and at < c.due_at and c.organ_id is not None]
-    # Only a decision completes a case early; a refusal or a withdrawal stops the clock too.
-    decided = set(Case.objects.filter(pk__in={c.subject_id for c, _at in candidates}, decided_at__isnull=False)
-                  .values_list("pk", flat=True)) if candidates else set()
-    rows = []
-    for clock, at in candidates:
-        if clock.subject_id not in decided:
+    rows, cal, zone = [], None, tz()
+    day = timezone.timedelta(days=1)
+    for clock, at in stopped:
+        if clock.kind != "case.promise":  # most of a batch's stops: steps', decision clocks', corrections'
             continue
-        last_day = local_date(clock.due_at) - timezone.timedelta(days=1)
-        rows.append(EarlyCompletion(clock_id=clock.pk, organ_id=clock.organ_id, region_code=clock.region_code,
-                                    working_days_saved=max(cal.working_days_between(local_date(at), last_day), 0), at=at))
+        due = clock.due_at
+        if due is None or not at < due or clock.organ_id is None:
+            continue
+        if cal is None:
+            cal = current(check=check)
+        # `local_date` of aware moments, with the zone looked up once
+        last_day = due.astimezone(zone).date() - day
+        rows.append((clock.pk, clock.subject_id, clock.organ_id, clock.region_code,
+                     max(cal.working_days_between(at.astimezone(zone).date(), last_day), 0), at))
     return rows
+
+
+def early_completions(stopped, check: bool = True) -> list[EarlyCompletion]:
+    """Promise clocks stopped before their deadline, with the working days saved (see `_early`)."""
+    from xiaoneng.approvals.models import Case
+
+    rows = _early(stopped, check)
+    if not rows:
+        return []
+    # Only a decision completes a case early; a refusal or a withdrawal stops the clock too.
+    decided = set(Case.objects.filter(pk__in={r[1] for r in rows}, decided_at__isnull=False)
+                  .values_list("pk", flat=True))
+    return [EarlyCompletion(clock_id=clock_id, organ_id=organ_id, region_code=region_code, working_days_saved=days, at=at)
+            for clock_id, case_id, organ_id, region_code, days, at in rows if case_id in decided]
+
+
+def _insert_early_pg(rows: list[tuple]) -> None:
+    """Insert the early completions of decided cases in one statement (`early_completions` in SQL).
+
+    The rows travel as one array per column in binary format, as alerts do (`_insert_pg`); the
+    join keeps those whose case is decided; the one-to-one key on the clock dedups."""
+    from xiaoneng.approvals.models import Case
+
+    sql = (f'INSERT INTO "{EarlyCompletion._meta.db_table}" ("clock_id", "organ_id", "region_code", '
+           '"working_days_saved", "at") SELECT u.clock_id, u.organ_id, u.region_code, u.days, u.at '
+           "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::varchar[], %b::integer[], %b::timestamptz[]) "
+           "AS u(clock_id, case_id, organ_id, region_code, days, at) "
+           f'JOIN "{Case._meta.db_table}" c ON c."id" = u.case_id WHERE c."decided_at" IS NOT NULL '
+           "ON CONFLICT DO NOTHING")
+    execute_binary(sql, [list(column) for column in zip(*rows, strict=True)])
 
 
 def on_clock_stopped(sender, clock, at, **kwargs) -> None:
@@ -312,8 +365,17 @@ def on_clock_stopped(sender, clock, at, **kwargs) -> None:
 
 
 def on_clocks_stopped(sender, stopped, **kwargs) -> None:
-    """The same for a bulk writer's many stops, in one insert (the one-to-one key dedups)."""
-    EarlyCompletion.objects.bulk_create(early_completions(stopped), ignore_conflicts=True, batch_size=1000)
+    """The same for a bulk writer's many stops, in one statement (the one-to-one key dedups).
+
+    The bulk writer checked the calendar for the batch whose clocks these are (the exchange fast
+    path: once per batch): the days saved are counted on that calendar, without asking again."""
+    if connection.vendor != "postgresql":
+        EarlyCompletion.objects.bulk_create(early_completions(stopped, check=False), ignore_conflicts=True,
+                                            batch_size=1000)
+        return
+    rows = _early(stopped, check=False)
+    if rows:
+        _insert_early_pg(rows)
 
 
 def on_exchange_events(sender, events, **kwargs) -> None:

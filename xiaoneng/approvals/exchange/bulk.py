@@ -17,6 +17,8 @@ from operator import itemgetter
 from django.db import connection
 from django.utils import timezone
 
+from xiaoneng.lib.pg import execute_binary
+
 
 class Row(dict):
     """A row to write that listeners can also read as attributes (`row.case_id`, `row.pk`).
@@ -201,11 +203,7 @@ class PostgresWriter:
                f'WHERE t."{pk}" = v."{pk}" AND t."{pk}" = ANY(%b)')
         # Server-side binding: the arrays travel as parameters, not quoted into the SQL text by Python;
         # in binary (`%b`), a quarter of the cost of formatting them as array literals.
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, [*(list(c) for c in by_column), list(by_column[0])], prepare=False)
+        execute_binary(sql, [*(list(c) for c in by_column), list(by_column[0])])
 
 
 def columns(model, names, alias: str = "") -> str:

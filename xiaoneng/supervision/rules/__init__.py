@@ -31,6 +31,7 @@ class Finding:
     evidence: dict = field(default_factory=dict)
     clock: object = None
     key: str = ""  # distinguishes several findings of one rule on one subject
+    at: object = None  # when it was found, if not the moment `raise_findings` is given (a batch of events)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Rule:
     legal_basis: str
     on_clock_event: object = None  # fn(event, clock, case_or_none) -> list[Finding]
     on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
+    # the same for many case events at once (set-based queries): fn(events) -> list[Finding], each at its
+    # event's moment; an event has case_id, kind, at and data (a CaseEvent or a bulk writer's row)
+    on_case_events: object = None
     on_exchange: object = None  # fn(list[ExchangeEvent]) -> list[Finding]
     case_kinds: frozenset | None = None  # the case event kinds on_case_event looks at (None: all)
     clock_events: frozenset | None = None  # the clock event kinds on_clock_event looks at (None: all)
