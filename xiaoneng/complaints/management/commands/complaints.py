@@ -10,7 +10,6 @@
   reads.
 """
 import json
-import signal
 import sys
 import time
 
@@ -18,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from xiaoneng.complaints import actions, categories
+from xiaoneng.lib.rounds import repeat
 
 
 class Command(BaseCommand):
@@ -43,21 +43,15 @@ class Command(BaseCommand):
     def sweep(self, every):
         if every is not None and every <= 0:
             raise CommandError(_("--every 必须是正数（秒）"))
-        stopping = []
-        if every:
-            signal.signal(signal.SIGTERM, lambda *_a: stopping.append(1))
-        while True:
+
+        def round_(_n):
             self.stderr.write(_("正在办结答复后逾期未申请复核的投诉……"))
             started = time.monotonic()
             closed = actions.close_stale()
             self.stdout.write(_("已自动办结 %(n)d 件投诉（用时 %(sec).1f 秒）。") % {
                 "n": closed, "sec": time.monotonic() - started})
-            if not every or stopping:
-                return
-            try:
-                time.sleep(every)
-            except KeyboardInterrupt:
-                return
+
+        repeat(round_, every)
 
     def load(self, path):
         source = path or str(categories.DATA_FILE)

@@ -5,11 +5,9 @@ and any whose after-commit delivery never ran (a crash right after commit). With
 `--every` it keeps running, one round every SECONDS, until stopped (SIGTERM or Ctrl-C
 ends it between rounds). `retry` also sends the failed ones again, once.
 """
-import signal
-import time
-
 from django.core.management.base import BaseCommand
 
+from xiaoneng.lib.rounds import repeat
 from xiaoneng.notify import outbox
 
 
@@ -29,18 +27,9 @@ class Command(BaseCommand):
             sent, failed = outbox.retry_failed(limit=limit)
             self.stdout.write(f"sent {sent}, still failing {failed}")
             return
-        stopping = []
-        if every:
-            signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-        while True:
+        def round_(_n):
             sent, failed = outbox.send(limit=limit)
             if not every or sent or failed:
                 self.stdout.write(f"sent {sent}, failed {failed}")
-            if not every or stopping:
-                return
-            try:
-                time.sleep(every)
-            except KeyboardInterrupt:
-                return
-            if stopping:  # not one more round once asked to stop
-                return
+
+        repeat(round_, every)

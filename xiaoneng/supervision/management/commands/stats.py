@@ -7,14 +7,13 @@ began (everything, the first time). Run it every few minutes for a live dashboar
 data (an exchange event about a case received days ago) is folded in; after a bulk
 load, `--full`.
 """
-import signal
-import time
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xiaoneng.lib.rounds import repeat
 from xiaoneng.supervision import stats
 
 
@@ -37,18 +36,9 @@ class Command(BaseCommand):
             if days < 0:
                 raise CommandError(_("--days 不能为负数"))
             since = timezone.localdate() - timedelta(days=days)
-        stopping = []
-        if every:
-            signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-        while True:
-            self.run_once(since, full, verbose=options["verbosity"] > 0)
-            if not every or stopping:
-                return
-            since, full = None, False  # later rounds are incremental
-            try:
-                time.sleep(every)
-            except KeyboardInterrupt:
-                return
+        verbose = options["verbosity"] > 0
+        # Later rounds are incremental.
+        repeat(lambda n: self.run_once(since if n == 0 else None, full and n == 0, verbose=verbose), every)
 
     def run_once(self, since, full, verbose):
         def progress(done, total, month):
