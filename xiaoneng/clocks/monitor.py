@@ -148,7 +148,7 @@ def _clocks_from_rows(rows, organs: dict | None = None) -> list[Clock]:
 CHECK_SQL = """
 WITH due AS (
     SELECT id, state, warn_at, due_at, warned_at, overdue_at,
-           CASE WHEN state = 'stopped' THEN NULL
+           CASE WHEN state = %(stopped)s THEN NULL
                 WHEN due_at <= %(now)s AND overdue_at IS NULL THEN 'overdue'
                 WHEN warn_at <= %(now)s AND warned_at IS NULL THEN 'warned' END AS event
     FROM {clock} WHERE next_check_at <= %(now)s
@@ -162,7 +162,7 @@ WITH due AS (
     UPDATE {clock} AS c
     SET warned_at = s.warned_at, overdue_at = s.overdue_at, claim = NULL,
         next_check_at = CASE
-            WHEN s.state = 'stopped' THEN NULL
+            WHEN s.state = %(stopped)s THEN NULL
             WHEN s.warned_at IS NULL AND s.warn_at IS NOT NULL AND (s.due_at IS NULL OR s.warn_at < s.due_at)
                 THEN s.warn_at
             WHEN s.overdue_at IS NULL AND s.due_at IS NOT NULL THEN s.due_at
@@ -187,7 +187,7 @@ def check_batch(now: datetime, limit: int, worker: str, organs: dict | None = No
     clocks and the events this call recorded (an event another worker recorded first is not
     returned again). `organs` caches the clocks' organs across the batches of a pass."""
     sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table, returning=_returning())
-    rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker})
+    rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker, "stopped": Clock.State.STOPPED.value})
     fresh = {r[0]: (r[-2], r[-1]) for r in rows}
     clocks = _clocks_from_rows([r[:-2] for r in rows], organs)
     events = [Fired(c, fresh[c.pk][0], now, worker) for c in clocks if fresh[c.pk][0] is not None and fresh[c.pk][1]]
