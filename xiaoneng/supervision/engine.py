@@ -240,12 +240,17 @@ def on_clock_events(events: list) -> None:
     by_kind = {kind: [r for r in rules if r.clock_events is None or kind in r.clock_events]
                for kind in {e.kind for e in events}}
     cases = _cases_of([e.clock for e in events])
-    findings = []
+    findings, batched = [], {}
     for event in events:
         clock = event.clock
         case = cases.get(clock.subject_id) if clock.subject_id else None
         for r in by_kind[event.kind]:
-            findings.extend(r.on_clock_event(event, clock, case) or [])
+            if r.on_clock_events:  # the rule takes the batch at once
+                batched.setdefault(r.code, (r, []))[1].append((event, clock, case))
+            else:
+                findings.extend(r.on_clock_event(event, clock, case) or [])
+    for r, items in batched.values():
+        findings.extend(r.on_clock_events(items) or [])
     raise_findings(findings, at=events[0].at)
 
 

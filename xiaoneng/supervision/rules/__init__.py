@@ -41,6 +41,9 @@ class Rule:
     default_level: str
     legal_basis: str
     on_clock_event: object = None  # fn(event, clock, case_or_none) -> list[Finding]
+    # the same for a monitoring batch at once (what is the same for all of them worked out once):
+    # fn([(event, clock, case_or_none), ...]) -> list[Finding]
+    on_clock_events: object = None
     on_case_event: object = None  # fn(case, kind, data) -> list[Finding]
     # the same for many case events at once (set-based queries): fn(events) -> list[Finding], each at its
     # event's moment; an event has case_id, kind, at and data (a CaseEvent or a bulk writer's row)

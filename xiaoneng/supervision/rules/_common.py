@@ -68,10 +68,10 @@ def _translated(language, msgid: str) -> str:
     return _(msgid)
 
 
-def tr(msgid: str) -> str:
+def tr(msgid: str, language: str | None = None) -> str:
     """`gettext` for the rules' fixed texts, remembered per language (a monitoring pass formats
-    thousands of findings with the same few templates)."""
-    return _translated(get_language(), msgid)
+    thousands of findings with the same few templates); `language` if the caller knows it."""
+    return _translated(language or get_language(), msgid)
 
 
 @lru_cache(maxsize=64)
@@ -81,6 +81,6 @@ def _unit_label(language, unit: str) -> str:
     return str(dict(Clock._meta.get_field("unit").flatchoices).get(unit, unit))
 
 
-def unit_label(clock) -> str:
+def unit_label(clock, language: str | None = None) -> str:
     """`clock.get_unit_display()`, remembered per language."""
-    return _unit_label(get_language(), clock.unit)
+    return _unit_label(language or get_language(), clock.unit)
