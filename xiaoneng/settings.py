@@ -120,9 +120,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the web server and the background loop read while the other writes.
+    # WAL lets the web server and the background loops read while another writes. IMMEDIATE takes the
+    # write lock when a transaction begins, so a writer waits its turn (up to `timeout`): a deferred
+    # transaction that read first and then wrote failed at once with "database is locked" whenever
+    # another process had written meanwhile (seen as the demo's complaint sweep dying at start-up,
+    # next to the monitoring loop, the notification sender and the roll-up refresh).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 20, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("XIAONENG_TEST_SQLITE", "")} if os.environ.get(
         "XIAONENG_TEST_SQLITE"
