@@ -163,6 +163,7 @@ def make_stream(matters, n_events: int, seed: int = 2026, now: datetime | None =
 
 # --- the two sides -------------------------------------------------------------------------------
 RAW_TABLE = "bench_raw_events"
+FLOOR_PREFIX = "bench_floor_"
 
 
 def copy_side(bodies: list[bytes], source_id: int):
@@ -180,6 +181,54 @@ def copy_side(bodies: list[bytes], source_id: int):
         return len(batch)
 
     return run
+
+
+# --- the floor: the pipeline's own rows, written with no logic at all -----------------------------
+def high_water_marks() -> dict[str, int]:
+    """Each model table's highest integer id now: the rows above it are what the run wrote."""
+    from django.apps import apps
+    from django.db import connection, models
+
+    marks = {}
+    with connection.cursor() as cur:
+        for model in apps.get_models():
+            pk = model._meta.pk
+            if model._meta.proxy or not model._meta.managed or not isinstance(pk, models.AutoField):
+                continue
+            table = model._meta.db_table
+            cur.execute(f'SELECT coalesce(max("{pk.column}"), 0) FROM "{table}"')
+            marks.setdefault(table, (pk.column, cur.fetchone()[0]))
+    return marks
+
+
+def floor_side(marks: dict[str, tuple[str, int]]) -> tuple[float, dict[str, int]]:
+    """Seconds to COPY the rows the pipeline wrote into empty tables with the same columns,
+    indexes and checks (`LIKE … INCLUDING ALL`; no foreign keys), in binary, one table at a
+    time, with no validation, no reads, no updates and one transaction: an upper bound on
+    the rate of any pipeline that stores what this one stores. Returns (seconds, rows per table)."""
+    from django.db import connection, transaction
+
+    raw = connection.connection
+    seconds, written = 0.0, {}
+    with connection.cursor() as cur:
+        for table, (column, mark) in marks.items():
+            cur.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" > %s', [mark])
+            n = cur.fetchone()[0]
+            if not n:
+                continue
+            written[table] = n
+            floor = f"{FLOOR_PREFIX}{table}"[:63]
+            cur.execute(f'DROP TABLE IF EXISTS "{floor}"')
+            cur.execute(f'CREATE TABLE "{floor}" (LIKE "{table}" INCLUDING ALL)')
+            with raw.cursor() as pc, pc.copy(
+                    f'COPY (SELECT * FROM "{table}" WHERE "{column}" > {int(mark)}) TO STDOUT (FORMAT BINARY)') as out:
+                data = b"".join(bytes(chunk) for chunk in out)
+            t0 = time.perf_counter()
+            with transaction.atomic(), raw.cursor() as pc, pc.copy(f'COPY "{floor}" FROM STDIN (FORMAT BINARY)') as cp:
+                cp.write(data)
+            seconds += time.perf_counter() - t0
+            cur.execute(f'DROP TABLE "{floor}"')
+    return seconds, written
 
 
 def main(argv=None) -> int:
@@ -227,6 +276,7 @@ def run(args) -> int:
         cur.execute(f"CREATE TABLE {RAW_TABLE} (source_id bigint, event_id text, type text, "
                     "occurred_at timestamptz, case_no text, organ_code text, payload jsonb)")
     copy = copy_side(bodies, source.pk)
+    marks = high_water_marks()
     audit_before = AuditEntry.objects.count()
     STATS.clear()
     t_pipe = t_copy = 0.0
@@ -253,7 +303,8 @@ def run(args) -> int:
         copied = cur.fetchone()[0]
         cur.execute(f"DROP TABLE {RAW_TABLE}")
 
-    pipe_rate, copy_rate = n / t_pipe, copied / t_copy
+    t_floor, written = floor_side(marks)
+    pipe_rate, copy_rate, floor_rate = n / t_pipe, copied / t_copy, n / t_floor
     types = Counter(e["type"] for e in events)
     print(f"stream:   {n:,} events in {len(bodies)} batches of {args.batch}; cases {sum(case_states.values()):,}; "
           + ", ".join(f"{k} {v}" for k, v in types.most_common()))
@@ -266,6 +317,12 @@ def run(args) -> int:
           "(json.loads + COPY into a plain table, one transaction per batch)")
     print(f"ratio:    pipeline is {pipe_rate / copy_rate:.1%} of raw COPY (goal >= 10%); "
           f"{pipe_rate:,.0f} events/s (goal >= 5,000); the inbox alone {own / copy_rate:.1%}")
+    rows = sum(written.values())
+    print(f"floor:    {rows:>9,} rows the pipeline wrote ({rows / n:.1f} an event, into "
+          f"{len(written)} tables), COPY'd into empty copies of their tables in {t_floor:.2f} s = "
+          f"{floor_rate:,.0f} events/s = {floor_rate / copy_rate:.1%} of raw COPY: no pipeline that stores "
+          f"these rows can do better; the pipeline reaches {pipe_rate / floor_rate:.0%} of it")
+    print("          " + ", ".join(f"{t} {k:,}" for t, k in sorted(written.items(), key=lambda tk: -tk[1])))
     print(f"results:  {dict(counts)}; stored {stored}; cases {dict(case_states)}; http {dict(statuses)}")
     planted = {e["event_id"] for e in events if e["occurred_at"][19:] == ""}
     planted_cases = {e["case_no"] for e in events if e["event_id"] in planted}
