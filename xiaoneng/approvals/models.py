@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock, Unit
+from xiaoneng.lib.refs import reference
 from xiaoneng.orgs.models import Organ, prefix_index
 
 
@@ -118,8 +119,8 @@ class Outcome(models.TextChoices):
 
 class Case(models.Model):
     case_no = models.CharField(_("办件编号"), max_length=64)
-    matter_version = models.ForeignKey(MatterVersion, verbose_name=_("事项"), on_delete=models.PROTECT)
-    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="cases",
+    matter_version = reference(MatterVersion, verbose_name=_("事项"), on_delete=models.PROTECT)
+    organ = reference(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="cases",
                               db_index=False)
     region_code = models.CharField(max_length=12, editable=False)
     parent = models.ForeignKey(
@@ -127,7 +128,7 @@ class Case(models.Model):
         db_index=False,
     )
     is_parallel = models.BooleanField(_("并联审批"), default=False)
-    first_review_organ = models.ForeignKey(
+    first_review_organ = reference(
         Organ, verbose_name=_("初审机关"), null=True, blank=True, on_delete=models.PROTECT, related_name="first_reviews",
         db_index=False,
     )
@@ -154,7 +155,7 @@ class Case(models.Model):
     legal_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     certificate_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    source = models.ForeignKey(
+    source = reference(
         "approvals.ExchangeSource", verbose_name=_("数据来源"), null=True, blank=True, on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -228,8 +229,8 @@ class CaseEvent(models.Model):
 
 class CaseStep(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
-    step = models.ForeignKey(MatterStep, on_delete=models.PROTECT)
-    organ = models.ForeignKey(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT)
+    step = reference(MatterStep, on_delete=models.PROTECT)
+    organ = reference(Organ, verbose_name=_("办理机关"), on_delete=models.PROTECT)
     clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -284,8 +285,8 @@ class ExchangeEvent(models.Model):
         REJECTED = "rejected", _("已拒收")
         EXPIRED = "expired", _("等待超时")
 
-    source = models.ForeignKey(ExchangeSource, on_delete=models.PROTECT, related_name="events", db_index=False)
-    batch = models.ForeignKey(ExchangeBatch, on_delete=models.PROTECT, related_name="events")
+    source = reference(ExchangeSource, on_delete=models.PROTECT, related_name="events", db_index=False)
+    batch = reference(ExchangeBatch, on_delete=models.PROTECT, related_name="events")
     event_id = models.CharField(_("事件编号"), max_length=100)
     type = models.CharField(_("类型"), max_length=30)
     occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)

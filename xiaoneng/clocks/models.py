@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaoneng.lib.refs import reference
 from xiaoneng.orgs.models import prefix_index
 
 
@@ -29,10 +30,10 @@ class Clock(models.Model):
 
     kind = models.CharField(_("时限类型"), max_length=40)
     label = models.CharField(_("名称"), max_length=200, blank=True)
-    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
+    subject_type = reference(ContentType, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
     subject_id = models.BigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
-    organ = models.ForeignKey("orgs.Organ", verbose_name=_("责任机关"), null=True, blank=True, on_delete=models.PROTECT)
+    organ = reference("orgs.Organ", verbose_name=_("责任机关"), null=True, blank=True, on_delete=models.PROTECT)
     region_code = models.CharField(max_length=12, blank=True, default="")
 
     start_at = models.DateTimeField(_("起算时间"))

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock
+from xiaoneng.lib.refs import reference
 from xiaoneng.orgs.models import Organ, prefix_index
 
 
@@ -38,10 +39,10 @@ class Alert(models.Model):
     rule = models.CharField(_("规则"), max_length=60)
     level = models.CharField(_("等级"), max_length=10, choices=Level.choices)
     status = models.CharField(_("状态"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.RAISED)
-    organ = models.ForeignKey(Organ, verbose_name=_("责任机关"), on_delete=models.PROTECT, related_name="alerts",
+    organ = reference(Organ, verbose_name=_("责任机关"), on_delete=models.PROTECT, related_name="alerts",
                               db_index=False)
     region_code = models.CharField(max_length=12, editable=False)
-    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
+    subject_type = reference(ContentType, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
     subject_id = models.BigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
     subject_label = models.CharField(_("对象"), max_length=200, blank=True)
@@ -198,7 +199,7 @@ class EarlyCompletion(models.Model):
     """Early completion is a positive figure, not an alert: days saved against the promise."""
 
     clock = models.OneToOneField(Clock, on_delete=models.CASCADE, related_name="+")
-    organ = models.ForeignKey(Organ, on_delete=models.PROTECT)
+    organ = reference(Organ, on_delete=models.PROTECT)
     region_code = models.CharField(max_length=12, editable=False)
     working_days_saved = models.IntegerField()
     at = models.DateTimeField()
