@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from xiaoneng.audit.models import AuditEntry
 from xiaoneng.complaints import actions as act
 from xiaoneng.complaints.models import ApiKey, Category, Complaint, ComplaintStep, Status
 from xiaoneng.complaints.open311 import keys
@@ -540,3 +541,44 @@ def test_the_rating_admin_lists_for_those_who_may_see_ratings_and_nobody_else(db
 def test_a_nul_character_in_the_path_is_refused_not_a_server_error(client, db):
     assert_error(client.get("/open311/v2/requests/TS%00.json"), "json", 400, "service_request_id:")
     assert_error(client.get("/open311/v2/services/a%00b.xml"), "xml", 400, "service_code:")
+
+
+# --- texts written to the complainant, as the public interface shows them --------------------
+def test_a_reply_that_greets_the_complainant_by_name_is_published_with_the_name_masked(client, services, key, world):
+    filed = _filed(client, key, first_name="三丰", last_name="张", email="", phone="13812345678")
+    act.do_accept(filed)
+    act.do_route(filed, organ=world.tianhe_bureau)
+    act.do_report_handling(filed, report="已整改", result="founded")
+    act.do_reply(filed, text="张三丰同志：您好！您反映的问题属实，已责令整改。如有疑问请拨打 13812345678。")
+    note = body(client.get(f"/open311/v2/requests/{filed.number}.json"), "json")[0]["status_notes"]
+    assert note == "答复：张**同志：您好！您反映的问题属实，已责令整改。如有疑问请拨打 ***。"
+    filed.refresh_from_db()
+    assert filed.reply.startswith("张三丰同志")  # the complainant is answered in full
+    uses = AuditEntry.objects.filter(action="identity.use", object_id=str(filed.pk))
+    assert [u.changes["purpose"] for u in uses if "Open311" in u.changes["purpose"]] == [
+        "mask the complainant in the public Open311 status notes"]
+
+
+def test_reasons_for_not_accepting_and_the_filers_own_signature_are_masked_too(client, services, key):
+    filed = _filed(client, key, first_name="Sanfeng", last_name="Zhang",
+                   description="窗口拒收材料。投诉人 Sanfeng Zhang，zsf@example.com")
+    act.do_not_accept(filed, reasons="Sanfeng Zhang 反映的事项已由法院受理，不属于效能投诉范围。")
+    request = body(client.get(f"/open311/v2/requests/{filed.number}.json"), "json")[0]
+    assert request["description"] == "窗口拒收材料。投诉人 S***，***"
+    assert request["status_notes"] == "不予受理。理由：S*** 反映的事项已由法院受理，不属于效能投诉范围。"
+
+
+def test_a_complaint_without_a_masked_text_shows_its_status_name_never_the_text(client, services, key, world):
+    filed = _filed(client, key)
+    act.do_not_accept(filed, reasons="Zhang Sanfeng 反映的事项不属于受理范围")
+    Complaint.objects.filter(pk=filed.pk).update(public_note="")  # as recorded before texts were masked
+    request = body(client.get(f"/open311/v2/requests/{filed.number}.json"), "json")[0]
+    assert request["status_notes"] == "不予受理"
+
+
+def test_texts_of_complaints_the_public_interface_does_not_show_are_not_masked_nor_decrypted(services):
+    web, _secret = services.file()
+    act.do_not_accept(web, reasons="张三丰反映的事项不属于受理范围")
+    web.refresh_from_db()
+    assert web.public_note == "" and web.public_content == ""
+    assert not [u for u in AuditEntry.objects.filter(action="identity.use") if "Open311" in u.changes["purpose"]]

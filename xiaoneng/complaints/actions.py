@@ -186,6 +186,18 @@ def find_duplicate(complaint: Complaint) -> Complaint | None:
 
 
 # --- registration ----------------------------------------------------------------------
+# Complaints whose texts the public Open311 interface shows (open311.public); the others are
+# between the complainant and the office.
+PUBLISHED_CHANNELS = (Channel.OPEN311,)
+
+
+def _published(complaint: Complaint, text: str) -> str:
+    """The outcome text as Open311 publishes it, or "" for a complaint it does not publish."""
+    if complaint.channel not in PUBLISHED_CHANNELS:
+        return ""
+    return ident.for_publication(complaint, text, purpose="mask the complainant in the public Open311 status notes")
+
+
 @transaction.atomic
 def do_register_complaint(
     *, channel: str, category: Category, title: str, content: str, region: Region,
@@ -220,6 +232,7 @@ def do_register_complaint(
         address_string=(address_string or "").strip()[:200], lat=_decimal(lat, "lat", 90),
         long=_decimal(long, "long", 180), anonymous=anonymous, reply_channel=reply_channel, received_at=at,
         content_digest=content_digest(title, content), api_key=api_key, **ident.stored(who),
+        public_content=ident.mask_in(content, who) if channel in PUBLISHED_CHANNELS else "",
     )
     secret = "".join(secrets.choice(SECRET_ALPHABET) for _i in range(8))
     complaint.secret_hash = secret_digest(complaint.number, secret)
@@ -260,7 +273,9 @@ def do_not_accept(complaint: Complaint, *, reasons: str, at: datetime | None = N
     reasons = _need(reasons, "reasons", _("不予受理必须说明理由"))
     complaint = _locked(complaint)
     complaint.reasons, complaint.closed_at = reasons, at
-    set_status(complaint, Status.NOT_ACCEPTED, K.NOT_ACCEPT, at, text=reasons, fields=("reasons", "closed_at"))
+    complaint.public_note = _published(complaint, reasons)
+    set_status(complaint, Status.NOT_ACCEPTED, K.NOT_ACCEPT, at, text=reasons,
+               fields=("reasons", "closed_at", "public_note"))
     _stop(complaint.acceptance_clock_id, at)
     notices.tell(complaint, None, "not_accepted", reasons=reasons)
     return complaint
@@ -387,7 +402,8 @@ def do_reply(complaint: Complaint, *, text: str, at: datetime | None = None) -> 
     text = _need(text, "text", _("请填写答复内容"))
     complaint = _locked(complaint)
     complaint.reply, complaint.replied_at = text, at
-    set_status(complaint, Status.REPLIED, K.REPLY, at, text=text, fields=("reply", "replied_at"))
+    complaint.public_note = _published(complaint, text)
+    set_status(complaint, Status.REPLIED, K.REPLY, at, text=text, fields=("reply", "replied_at", "public_note"))
     notices.tell(complaint, None, "replied", reply=text)
     for merged in complaint.merged.all():  # complainants whose complaints were merged hear the answer too
         notices.tell(merged, None, "replied", reply=text)

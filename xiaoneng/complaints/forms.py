@@ -385,7 +385,7 @@ class DecideExtensionForm(ActionForm):
 class ReplyForm(ActionForm):
     action, title, roles = "reply", _("答复投诉人"), frozenset({OFFICER})
     text = _text(_("答复内容"), rows=5, help_text=_(
-        "答复会发给投诉人；通过 Open311 提交的投诉，答复还会在公开接口显示。请勿写入投诉人姓名、电话等个人信息。"))
+        "答复会发给投诉人；通过 Open311 提交的投诉，答复还会在公开接口显示，其中投诉人的姓名、电话、证件号码和邮箱会自动遮盖，请勿写入其他个人信息。"))
 
     @classmethod
     def available(cls, complaint):

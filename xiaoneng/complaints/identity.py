@@ -114,6 +114,45 @@ def mask_phone(phone: str) -> str:
     return "*" * len(digits)
 
 
+# --- texts that are published -------------------------------------------------------------
+_PII = [
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),            # e-mail
+    re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"),               # resident ID
+    re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"),       # mobile
+]
+
+
+def redact(text: str) -> str:
+    """Hide any mobile number, resident ID number and e-mail address someone typed into a text."""
+    for pattern in _PII:
+        text = pattern.sub("***", text or "")
+    return text
+
+
+def mask_in(text: str, who: Identity) -> str:
+    """`text` as it may be published: the complainant's own name masked ("张三丰" → "张**"; officials
+    write "张三丰同志：您好"), their address, phone, ID number and e-mail hidden, then `redact()`."""
+    hidden = {value.strip(): "***" for value in (who.address, who.id_number, who.email, who.phone)}
+    parts = (who.name or "").split()  # Open311 gives "first last": 三丰 张 is written 张三丰
+    for name in {who.name.strip(), "".join(parts), "".join(reversed(parts)), *parts}:
+        hidden.setdefault(name, mask_name(name))
+    text = text or ""
+    for value in sorted(hidden, key=len, reverse=True):  # the whole name before its parts
+        if len(value) >= 2:  # a one-character surname alone would mask that character everywhere
+            text = text.replace(value, hidden[value])
+    return redact(text)
+
+
+def for_publication(obj, text: str, *, purpose: str) -> str:
+    """`mask_in(text, …)` with `obj`'s stored identity. The system decrypts it without showing it to
+    anybody; the read is audited all the same (`identity.use`), like the notices' reads."""
+    if not obj.identity_enc:
+        return redact(text)
+    identity = decrypt(obj.identity_enc)
+    record("identity.use", obj, changes={"purpose": purpose[:200], "fields": [f for f in FIELDS if getattr(identity, f)]})
+    return mask_in(text, identity)
+
+
 def stored(identity: Identity) -> dict[str, str]:
     """The model fields that hold an identity: ciphertext, masked copies, digest."""
     return {

@@ -168,6 +168,11 @@ class Complaint(models.Model):
     result = models.CharField(_("核查结论"), max_length=10, choices=Result.choices, blank=True)
     handling_report = models.TextField(_("办理情况"), blank=True)
     reply = models.TextField(_("答复内容"), blank=True)
+    # What the public Open311 interface shows of `content` and of the outcome text (`reasons` or `reply`),
+    # for complaints filed through it: the complainant's identity masked as the text was written
+    # (identity.mask_in), so that a public read never needs to decrypt it.
+    public_content = models.TextField(editable=False, blank=True)
+    public_note = models.TextField(editable=False, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), choices=Satisfaction.choices, null=True, blank=True)
     satisfaction_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)

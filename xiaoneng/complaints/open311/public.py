@@ -7,15 +7,17 @@ GET requests is public in GeoReport v2 (no key), so:
   interview and referral records, are between the complainant and the office, and a
   public list would publish them;
 * the complainant never appears: no name, e-mail, phone, device id or account id is
-  in any field (the model's identity blob is not even loaded), and free texts
-  (description, status notes) go through `redact()`, which hides mobile numbers,
-  resident ID numbers and e-mail addresses someone typed into them;
+  in any field (the model's identity blob is not even loaded); the free texts
+  (description, status notes) are the copies masked when they were written
+  (`public_content`, `public_note`: the complainant's own name, phone, ID number,
+  address and e-mail hidden — officials greet complainants by name), and go through
+  `redact()` as well, which hides any mobile number, resident ID number and e-mail
+  address typed into them;
 * no staff appear: status notes are the public outcome texts (the reasons for not
   accepting, the reply, a merge notice) or the status name, never a step's actor.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from django.db.models import Max, Prefetch, Q
@@ -25,25 +27,14 @@ from django.utils.translation import gettext as _
 from xiaoneng.clocks.engine import tz
 from xiaoneng.conf import rule
 
-from ..models import Channel, Complaint, ComplaintStep, Status
+from ..actions import PUBLISHED_CHANNELS
+from ..identity import redact
+from ..models import Complaint, ComplaintStep, Status
 from .services import service_name
 
-LISTED_CHANNELS = (Channel.OPEN311,)
+LISTED_CHANNELS = PUBLISHED_CHANNELS
 CLOSED = (Status.CLOSED, Status.NOT_ACCEPTED, Status.MERGED)
 OPEN = tuple(s for s in Status.values if s not in CLOSED)
-
-_PII = [
-    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),            # e-mail
-    re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])"),               # resident ID
-    re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"),       # mobile
-]
-
-
-def redact(text: str) -> str:
-    for pattern in _PII:
-        text = pattern.sub("***", text or "")
-    return text
-
 
 def iso(moment: datetime | None) -> str | None:
     """W3C datetime with the local offset, e.g. 2026-11-02T09:00:00+08:00."""
@@ -72,17 +63,17 @@ def service_notice() -> str:
 
 
 def status_notes(complaint: Complaint) -> str:
-    if complaint.status == Status.NOT_ACCEPTED:
-        text = _("不予受理。理由：%(reasons)s") % {"reasons": complaint.reasons}
-    elif complaint.status == Status.MERGED:
-        text = _("已与反映同一问题的投诉合并办理，办理结果将一并答复。")
-    elif complaint.reply:
-        text = _("答复：%(reply)s") % {"reply": complaint.reply}
-        if complaint.status == Status.REVIEW:
-            text += " " + _("（复核中）")
-    else:
-        text = str(Status(complaint.status).label)
-    return redact(text)
+    """The outcome text as it was masked when written (`public_note`); without one (a complaint
+    recorded before texts were masked), the status name, never the unmasked text."""
+    note = complaint.public_note
+    if complaint.status == Status.MERGED:
+        return _("已与反映同一问题的投诉合并办理，办理结果将一并答复。")
+    if complaint.status == Status.NOT_ACCEPTED and note:
+        return redact(_("不予受理。理由：%(reasons)s") % {"reasons": note})
+    if complaint.reply and note:
+        text = _("答复：%(reply)s") % {"reply": note}
+        return redact(text + (" " + _("（复核中）") if complaint.status == Status.REVIEW else ""))
+    return str(Status(complaint.status).label)
 
 
 def expected(complaint: Complaint) -> str | None:
@@ -112,7 +103,7 @@ def as_request(complaint: Complaint) -> dict:
         "status_notes": status_notes(complaint),
         "service_name": service_name(complaint.category),
         "service_code": complaint.category.code,
-        "description": redact(complaint.content),
+        "description": redact(complaint.public_content or complaint.content),
         "agency_responsible": agency.name if agency else "",
         "service_notice": service_notice(),
         "requested_datetime": iso(complaint.received_at),
