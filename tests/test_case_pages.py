@@ -463,3 +463,15 @@ def test_a_leader_reads_the_cases_of_the_organ(world, cases, login):
     client = login(world.county_leader)
     assert case_nos(client.get(reverse("approvals:cases"))) == {"TH-0001", "TH-0002", "SP-0001", "GZ-BL-0001-02"}
     assert client.get(reverse("approvals:case", args=[cases.yx.pk])).status_code == 404
+
+
+def test_in_english_a_refused_case_reads_not_accepted_and_the_action_reads_refuse_to_accept():
+    """不予受理 is both a status and an action; English needs two words for it."""
+    from django.utils import translation
+
+    from xiaoneng.approvals.forms import RefuseForm
+    from xiaoneng.approvals.models import Status
+
+    with translation.override("en"):
+        assert (str(Status.REFUSED.label), str(RefuseForm.title)) == ("Not accepted", "Refuse to accept")
+    assert str(Status.REFUSED.label) == str(RefuseForm.title) == "不予受理"

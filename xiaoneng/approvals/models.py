@@ -12,6 +12,7 @@ The joint clock lives on the parent.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xiaoneng.clocks.models import Clock, Unit
 from xiaoneng.lib.refs import reference
@@ -104,7 +105,7 @@ class Status(models.TextChoices):
     CORRECTION_REQUESTED = "correction_requested", _("待补正")
     CORRECTED = "corrected", _("已补正")
     ACCEPTED = "accepted", _("已受理")
-    REFUSED = "refused", _("不予受理")
+    REFUSED = "refused", pgettext_lazy("case status", "不予受理")  # the action is also 不予受理: "Refuse to accept"
     SUSPENDED = "suspended", _("特别程序")
     DECIDED = "decided", _("已决定")
     CERTIFIED = "certified", _("已送达")
