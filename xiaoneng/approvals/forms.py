@@ -198,17 +198,7 @@ class ActionForm(RecordActionForm):
         super().__init__(*args, **kwargs)
         self.case, self.user = case, user
 
-    def add_action_error(self, exc: Exception) -> None:
-        """Put a CaseError/TransitionError on the field it names, in words."""
-        field = getattr(exc, "field", "") or ("status" if not isinstance(exc, actions.CaseError) else "")
-        message = getattr(exc, "message", None) or str(exc)
-        name = self.field_map.get(field, field)
-        if name and name in self.fields and name != "rev":
-            self.add_error(name, message)
-        elif field in FIELD_WORDS:
-            self.add_error(None, f"{FIELD_WORDS[field]}：{message}")
-        else:
-            self.add_error(None, message)
+    field_words = FIELD_WORDS
 
 
 def _top_level(case):

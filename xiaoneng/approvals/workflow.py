@@ -27,6 +27,8 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 class TransitionError(ValueError):
+    field = "status"
+
     def __init__(self, case: Case, to: str):
         self.case, self.to = case, to
         super().__init__(

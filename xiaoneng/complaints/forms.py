@@ -20,7 +20,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ, Region
-from xiaoneng.web.forms import RecordActionForm
+from xiaoneng.web.forms import RecordActionForm, place_action_error
 from xiaoneng.web.lists import FilterForm
 
 from . import actions
@@ -197,18 +197,7 @@ class IntakeForm(forms.Form):
         )
 
     def add_action_error(self, exc: actions.ComplaintError) -> None:
-        add_error_to(self, exc)
-
-
-def add_error_to(form: forms.Form, exc: Exception, field_map: dict | None = None) -> None:
-    """Put a ComplaintError/TransitionError on the form field it names, else on the form."""
-    field = getattr(exc, "field", "") or ""
-    name = (field_map or {}).get(field, field)
-    message = getattr(exc, "message", None) or str(exc)
-    if name and name in form.fields and not form.fields[name].widget.is_hidden:
-        form.add_error(name, message)
-    else:
-        form.add_error(None, message)
+        place_action_error(self, exc)
 
 
 class RevealForm(forms.Form):
@@ -247,9 +236,6 @@ class ActionForm(RecordActionForm):
     def __init__(self, *args, complaint: Complaint, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.complaint, self.user = complaint, user
-
-    def add_action_error(self, exc: Exception) -> None:
-        add_error_to(self, exc, self.field_map)
 
 
 def organ_choices(complaint: Complaint, user, perm: str):

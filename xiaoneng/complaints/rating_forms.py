@@ -18,7 +18,7 @@ from xiaoneng.approvals.models import Matter
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
-from xiaoneng.web.forms import RecordActionForm
+from xiaoneng.web.forms import RecordActionForm, place_action_error
 from xiaoneng.web.lists import FilterForm
 
 from . import ratings
@@ -120,12 +120,6 @@ class RatingActionForm(RecordActionForm):
     def __init__(self, *args, rating: Rating, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rating, self.user = rating, user
-
-    def add_action_error(self, exc: ratings.RatingError) -> None:
-        if exc.field and exc.field in self.fields and exc.field != "rev":
-            self.add_error(exc.field, exc.message)
-        else:
-            self.add_error(None, exc.message)
 
 
 class CallbackForm(RatingActionForm):
@@ -240,13 +234,9 @@ class PublicRatingForm(forms.Form):
         return None if who.is_empty() else who
 
     def add_action_error(self, exc: ratings.RatingError) -> None:
-        field = exc.field
-        if field.startswith("scores."):
-            field = f"score_{field.removeprefix('scores.')}"
-        if field in self.fields:
-            self.add_error(field, exc.message)
-        else:
-            self.add_error(None, exc.message)
+        field = exc.field or ""
+        field_map = {field: f"score_{field.removeprefix('scores.')}"} if field.startswith("scores.") else None
+        place_action_error(self, exc, field_map=field_map)
 
 
 class PublicCaseRatingForm(PublicRatingForm):

@@ -25,7 +25,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule as conf_rule
 from xiaoneng.orgs.filters import ScopedRegionFilterForm
 from xiaoneng.orgs.models import Organ
-from xiaoneng.web.forms import RecordActionForm
+from xiaoneng.web.forms import RecordActionForm, place_action_error
 
 from . import actions
 from .models import Alert, AlertStatus, Level, OrderSource, OrderStatus
@@ -286,16 +286,7 @@ class ActionForm(RecordActionForm):
         return str(_("当前状态为“%(status)s”，不能执行“%(action)s”。")
                    % {"status": obj.get_status_display(), "action": self.title})
 
-    def add_action_error(self, exc: actions.SupervisionError) -> None:
-        """Put a SupervisionError on the field it names, in words."""
-        field, message = exc.field, exc.message
-        name = self.field_map.get(field, field)
-        if name and name in self.fields and name != "rev":
-            self.add_error(name, message)
-        elif field in FIELD_WORDS:
-            self.add_error(None, f"{FIELD_WORDS[field]}：{message}")
-        else:
-            self.add_error(None, message)
+    field_words = FIELD_WORDS
 
     def clean_attachment(self):
         return check_attachment(self.cleaned_data.get("attachment"))
@@ -498,8 +489,5 @@ class NewOrderForm(forms.Form):
         self.fields["days"].initial = conf_rule("supervision_order_working_days")
 
     def add_action_error(self, exc: actions.SupervisionError) -> None:
-        if exc.field in self.fields and exc.field != "token":
-            self.add_error(exc.field, exc.message)
-        else:
-            self.add_error(None, exc.message)
+        place_action_error(self, exc)
 
