@@ -96,7 +96,10 @@ def test(pytest_args: list[str]) -> int:
     step("makemigrations --check (models and migrations agree)")
     xiaoneng("makemigrations", "--check", "--dry-run", "-v", "0")
     step(f"pytest on {os.environ.get('DATABASE_URL', 'SQLite').split('@')[-1]}")
-    return subprocess.run([str(BIN / "pytest"), *pytest_args], cwd=ROOT).returncode
+    # The whole suite runs on one worker per core (pytest-xdist; each has its own test database);
+    # a chosen file or test runs in this process.
+    args = pytest_args or ["-n", "auto"]
+    return subprocess.run([str(BIN / "pytest"), *args], cwd=ROOT).returncode
 
 
 def main() -> None:
