@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -78,14 +79,23 @@ def demo() -> None:
         subprocess.Popen([str(BIN / "xiaoneng"), "stats", "refresh", "--every", "300"], cwd=ROOT),
         subprocess.Popen([str(BIN / "xiaoneng"), "complaints", "sweep", "--every", "3600"], cwd=ROOT),
     ]
+    signal.signal(signal.SIGTERM, _as_ctrl_c)  # `kill` stops the loops too, not only Ctrl-C
     try:
         xiaoneng("runserver", "127.0.0.1:8000", "--noreload")
     except (KeyboardInterrupt, subprocess.CalledProcessError):
         pass
     finally:
         for process in background:
-            process.terminate()
-            process.wait(timeout=10)
+            process.terminate()  # each ends between two rounds, within a second when waiting
+        for process in background:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _as_ctrl_c(*_args) -> None:
+    raise KeyboardInterrupt
 
 
 def test(pytest_args: list[str]) -> int:

@@ -209,3 +209,13 @@ def test_two_workers_at_once_handle_each_due_clock_exactly_once(world):
     assert all(r.claimed > 0 for r in results), "both workers should have taken a share"
     assert ClockEvent.objects.filter(kind="overdue").count() == 400
     assert set(ClockEvent.objects.values_list("worker", flat=True)) == {"w0", "w1"}
+
+
+def test_the_monitoring_command_runs_one_pass_with_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("runclocks", "--once", verbosity=2, stdout=out)
+    assert "claimed 0, warned 0, overdue 0, failed 0" in out.getvalue()

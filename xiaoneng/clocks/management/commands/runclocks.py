@@ -1,10 +1,10 @@
-import signal
 import time
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from xiaoneng.clocks.monitor import run_pass, worker_name
+from xiaoneng.lib.rounds import repeat
 
 
 class Command(BaseCommand):
@@ -16,10 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=None, help="clocks claimed per batch")
 
     def handle(self, *args, **options):
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
         name = worker_name()
-        while True:
+
+        def one_pass(_n: int) -> None:
             started = time.monotonic()
             result = run_pass(batch_size=options["batch"], worker=name)
             if result.claimed or options["verbosity"] > 1:
@@ -28,9 +27,5 @@ class Command(BaseCommand):
                     f"warned {result.warned}, overdue {result.overdue}, failed {result.failed} "
                     f"({time.monotonic() - started:.2f}s)"
                 )
-            if options["once"] or stopping:
-                return
-            try:
-                time.sleep(options["interval"])
-            except KeyboardInterrupt:
-                return
+
+        repeat(one_pass, None if options["once"] else options["interval"])
