@@ -553,8 +553,8 @@ def test_an_administrator_creates_a_source_in_the_admin_and_sees_its_key_once(cl
     shown = [str(m) for m in response.context["messages"]]
     key = next(m for m in shown if "admin-made" in m).rsplit("：", 1)[-1]
     assert post(client, key, [submitted()]).status_code == 200
-    assert admin.get("/xadmin/approvals/exchangesource/").status_code == 200
-    assert admin.get("/xadmin/approvals/exchangebatch/").status_code == 200
+    assert "admin-made" in admin.get("/xadmin/approvals/exchangesource/").content.decode()
+    assert "admin-made" in admin.get("/xadmin/approvals/exchangebatch/").content.decode()  # its batch, in scope
     assert admin.get("/xadmin/approvals/exchangeevent/?state__exact=applied").status_code == 200
     assert login(world.county_handler).get("/xadmin/approvals/exchangesource/").status_code in (302, 403)
 

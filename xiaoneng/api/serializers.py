@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from xiaoneng.calendar.models import DayKind
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
+from xiaoneng.complaints.duplicates import duplicate_number
 from xiaoneng.orgs.models import Organ, Post, PostTarget, Region, Staff, Unit
 
 
@@ -207,7 +208,15 @@ class ComplaintSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     acceptance_due_at = serializers.DateTimeField(source="acceptance_clock.due_at", allow_null=True, default=None)
     handling_due_at = serializers.DateTimeField(source="handling_clock.due_at", allow_null=True, default=None)
-    possible_duplicate = serializers.CharField(source="possible_duplicate.number", allow_null=True, default=None)
+    is_possible_duplicate = serializers.SerializerMethodField()
+    possible_duplicate = serializers.SerializerMethodField(
+        help_text="the flagged complaint's number, where the reader may see that complaint")
+
+    def get_is_possible_duplicate(self, complaint) -> bool:
+        return bool(complaint.possible_duplicate_id)
+
+    def get_possible_duplicate(self, complaint) -> str | None:
+        return duplicate_number(complaint)
 
 
 class ComplaintStepSerializer(serializers.Serializer):

@@ -173,10 +173,16 @@ def content_digest(title: str, content: str) -> str:
 
 def find_duplicate(complaint: Complaint) -> Complaint | None:
     """An open complaint in the window with the same complainant phone (and the same organ
-    or category) or the very same text: a candidate the office confirms by merging."""
+    or category) or the very same text: a candidate the office confirms by merging.
+
+    Only among the complaints of the same office (of the same region where there is none): the
+    office that merges sees both, and another region's staff must not learn from the flag that
+    this person complained there too."""
     since = complaint.received_at - timedelta(days=int(rule("complaint_duplicate_window_days")))
     base = Complaint.objects.exclude(pk=complaint.pk).filter(received_at__gte=since).exclude(
         status__in=[Status.CLOSED, Status.NOT_ACCEPTED, Status.MERGED])
+    base = base.filter(office=complaint.office) if complaint.office_id else base.filter(
+        office__isnull=True, region_code=complaint.region_code)
     same_text = base.filter(content_digest=complaint.content_digest)
     candidates = same_text
     if complaint.phone_digest:

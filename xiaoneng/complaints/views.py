@@ -43,6 +43,7 @@ from xiaoneng.web.timeline import Entry, actor_name
 from . import identity as ident
 from . import stats
 from .actions import ComplaintError
+from .duplicates import duplicate_number, with_duplicate_visibility
 from .forms import (
     ACTION_FORMS,
     VIEW_PERM,
@@ -104,7 +105,7 @@ class ComplaintList(ListPage):
                                               "possible_duplicate")
         # Only what a list row needs: the encrypted blob never leaves the database here.
         qs = qs.defer("identity_enc", "content", "handling_report", "reply", "secret_hash")
-        return access.scoped(qs, self.request.user, VIEW_PERM)
+        return with_duplicate_visibility(access.scoped(qs, self.request.user, VIEW_PERM), self.request.user)
 
     def get_extra_context(self, page, form):
         now = timezone.now()
@@ -130,7 +131,7 @@ class ComplaintList(ListPage):
         Column(_("答复时间"), lambda c: c.replied_at),
         Column(_("到期"), _due),
         Column(_("时限"), lambda c: _clock_state(c, timezone.now())),
-        Column(_("疑似重复"), lambda c: c.possible_duplicate.number if c.possible_duplicate_id else ""),
+        Column(_("疑似重复"), lambda c: duplicate_number(c) or (str(_("是")) if c.possible_duplicate_id else "")),
     ]
 
 

@@ -4,8 +4,12 @@ A staff user who is not a superuser sees and edits only rows inside the scopes o
 his "org.manage" grants (the system administrator role); saves go through the ORM, so
 the audit log records them with channel "admin".
 """
+from functools import reduce
+from operator import or_
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Q
 
 from . import access, actions
 from .models import Grant, Organ, Post, PostTarget, Region, Staff, Unit, User
@@ -97,6 +101,42 @@ class GrantInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ("region", "organ")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A grant may only be given inside the administrator's own scope: an id typed into the raw-id
+        # box outside it is "not a valid choice".
+        if db_field.name in ("region", "organ"):
+            kwargs["queryset"] = grantable(request.user, db_field.related_model)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def grantable(admin_user, model):
+    """Regions or organs an administrator may give grants on: inside the region subtrees of his
+    "user.manage" grants (an organ-scoped administrator: inside his organ's subtree, and no regions)."""
+    if admin_user.is_superuser:
+        return model.objects.all()
+    parts = []
+    for grant in access.grants(admin_user):
+        if "user.manage" not in access.PERMISSIONS.get(grant.role, ()):
+            continue
+        if grant.region_id:
+            field = "code" if model is Region else "region_code"
+            parts.append(Q(**{f"{field}__startswith": grant.region.prefix}))
+        elif model is Organ:
+            parts.append(Q(path__startswith=grant.organ.path))
+    return model.objects.filter(reduce(or_, parts)) if parts else model.objects.none()
+
+
+def manageable_users(admin_user):
+    """Users an administrator may see and edit: none of their grants lies outside what he may grant,
+    so a 深圳 administrator neither reads nor changes 天河's staff. Users with no grant yet (new
+    accounts) are everybody's to set up."""
+    users = User.objects.all()
+    if admin_user.is_superuser:
+        return users
+    outside = Grant.objects.exclude(region__in=grantable(admin_user, Region)).exclude(
+        organ__in=grantable(admin_user, Organ))
+    return users.exclude(pk__in=outside.values("user_id")).exclude(is_superuser=True)
+
 
 @admin.register(User)
 class XiaonengUserAdmin(UserAdmin):
@@ -104,11 +144,22 @@ class XiaonengUserAdmin(UserAdmin):
     list_display = ("username", "display_name", "is_staff", "is_active", "last_login")
     inlines = [GrantInline]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=manageable_users(request.user).values("pk"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser makes superusers or hands out Django's own permissions and groups;
+        # roles are given through grants, inside the administrator's scope.
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return (*super().get_readonly_fields(request, obj), "is_superuser", "groups", "user_permissions")
+
     def has_module_permission(self, request):
         return access.has_perm(request.user, "user.manage")
 
     def has_view_permission(self, request, obj=None):
-        return access.has_perm(request.user, "user.manage")
+        return access.has_perm(request.user, "user.manage") and (
+            obj is None or manageable_users(request.user).filter(pk=obj.pk).exists())
 
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoneng.orgs import access
+from xiaoneng.orgs.models import Organ
 
 from ..models import ExchangeBatch, ExchangeEvent, ExchangeSource
 from . import keys, pipeline
@@ -23,6 +24,17 @@ def _allowed(request) -> bool:
         request.user.is_superuser or access.has_perm(request.user, PERM))
 
 
+def sources_of(user):
+    """The sources an administrator may see: every organ they report for is inside his scope
+    (a source reporting for 天河 and 深圳 is for an administrator over both). Their batches
+    and events follow them: a raw batch holds applicants' names and phones."""
+    sources = ExchangeSource.objects.all()
+    if user.is_superuser:
+        return sources
+    mine = access.visible_organs(user, PERM)
+    return sources.filter(organs__in=mine).exclude(organs__in=Organ.objects.exclude(pk__in=mine)).distinct()
+
+
 class ExchangeSourceAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "key_prefix", "created_at")
     list_filter = ("is_active",)
@@ -31,6 +43,14 @@ class ExchangeSourceAdmin(admin.ModelAdmin):
     fields = ("code", "name", "organs", "is_active", "key_prefix")
     readonly_fields = ("key_prefix",)
     actions = ["rotate_keys", "deactivate"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=sources_of(request.user).values("pk"))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "organs":  # a source may only be bound to organs inside the administrator's scope
+            kwargs["queryset"] = access.visible_organs(request.user, PERM)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
         return _allowed(request)
@@ -66,6 +86,13 @@ class ExchangeSourceAdmin(admin.ModelAdmin):
 
 
 class ReadOnly(admin.ModelAdmin):
+    """Batches and events, of the sources the administrator may see."""
+
+    list_filter = ("channel", ("source", admin.RelatedOnlyFieldListFilter))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(source__in=sources_of(request.user).values("pk"))
+
     def has_module_permission(self, request):
         return _allowed(request)
 
@@ -84,7 +111,6 @@ class ReadOnly(admin.ModelAdmin):
 
 class ExchangeBatchAdmin(ReadOnly):
     list_display = ("id", "source", "channel", "received_at", "size", "processed_at", "error")
-    list_filter = ("channel", "source")
     list_select_related = ("source",)
     date_hierarchy = "received_at"
     actions = ["reprocess"]
@@ -106,7 +132,7 @@ class ExchangeBatchAdmin(ReadOnly):
 class ExchangeEventAdmin(ReadOnly):
     list_display = ("event_id", "source", "type", "case_no", "state", "occurred_at", "lag_seconds", "error_field",
                     "error_reason")
-    list_filter = ("state", "type", "source")
+    list_filter = ("state", "type", ("source", admin.RelatedOnlyFieldListFilter))
     search_fields = ("event_id", "case_no")
     list_select_related = ("source",)
 
