@@ -71,7 +71,7 @@ def test_a_bad_notice_is_rejected_with_the_line_and_nothing_is_loaded(text, frag
 def test_the_import_command_reports_errors_and_exits_non_zero(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"year: 2027\nholiday: 2027-13-01 x\n")
-    with pytest.raises(CommandError, match="nothing was imported"):
+    with pytest.raises(CommandError, match="未导入任何内容"):
         call_command("calendar", "import", str(bad))
 
 

@@ -46,6 +46,26 @@ class RegionCodeField(serializers.CharField):
         return region_prefix(super().to_internal_value(data))
 
 
+ID_MAX = 2**63 - 1  # the largest id a database column holds (bigint)
+
+
+def id_field(help_text) -> serializers.IntegerField:
+    """An id filter; one too large for the database is a 400, not an overflow inside the query."""
+    return serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text=help_text)
+
+
+def day_field(help_text) -> serializers.DateField:
+    """A date filter within the calendar's span: the day before 0001-01-01 or after 9999-12-31
+    does not exist, and the bounds of a day are computed from it."""
+    return serializers.DateField(required=False, help_text=help_text, validators=[_within_calendar])
+
+
+def _within_calendar(day) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise serializers.ValidationError(_("日期须在 %(first)s 至 %(last)s 之间") % {
+            "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+
+
 def ordering_field(choices: list[str], default: str, help_text: str):
     return serializers.ChoiceField(
         choices=choices, required=False, default=default, help_text=help_text
@@ -81,8 +101,8 @@ class StaffParams(serializers.Serializer):
     ORDERING = ["name", "-name", "staff_no", "-staff_no", "organ", "-organ", "id", "-id"]
 
     q = serializers.CharField(required=False, max_length=100, help_text=gettext_lazy("姓名或工号 / name or staff no."))
-    organ = serializers.IntegerField(required=False, min_value=1, help_text=gettext_lazy("机关 id / organ id"))
-    unit = serializers.IntegerField(required=False, min_value=1, help_text=gettext_lazy("内设机构 id / unit id"))
+    organ = id_field(gettext_lazy("机关 id / organ id"))
+    unit = id_field(gettext_lazy("内设机构 id / unit id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = ordering_field(ORDERING, "organ", "排序 / ordering")
@@ -94,17 +114,13 @@ class ClockParams(serializers.Serializer):
     state = serializers.ChoiceField(choices=Clock.State.choices, required=False)
     kind = serializers.CharField(required=False, max_length=40)
     unit = serializers.ChoiceField(choices=ClockUnit.choices, required=False)
-    organ = serializers.IntegerField(required=False, min_value=1, help_text=gettext_lazy("责任机关 id / organ id"))
+    organ = id_field(gettext_lazy("责任机关 id / organ id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
     overdue = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text=gettext_lazy("true 已超期 / false 未超期")
     )
-    due_before = serializers.DateField(
-        required=False, help_text=gettext_lazy("到期日不晚于此日（含）/ due on or before this date")
-    )
-    due_after = serializers.DateField(
-        required=False, help_text=gettext_lazy("到期日不早于此日（含）/ due on or after this date")
-    )
+    due_before = day_field(gettext_lazy("到期日不晚于此日（含）/ due on or before this date"))
+    due_after = day_field(gettext_lazy("到期日不早于此日（含）/ due on or after this date"))
     ordering = ordering_field(ORDERING, "due_at", "排序 / ordering (no deadline last)")
 
     def validate(self, attrs):

@@ -24,12 +24,16 @@ import re
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from xiaoneng.approvals.exchange.schema import FUTURE_SKEW
+from xiaoneng.clocks.engine import local_date
 from xiaoneng.conf import rule
+from xiaoneng.lib.workdays import FIRST_DAY, LAST_DAY
 from xiaoneng.orgs.models import Region
 
 from . import actions
@@ -99,6 +103,17 @@ def _check(fields: dict):
         return _error(_("接收时间 received_at 应为 ISO 8601 格式，如 2026-10-09T08:30:00+08:00"), "received_at")
     if received_at.tzinfo is None:
         return _error(_("接收时间 received_at 缺少时区（如 +08:00）"), "received_at")
+    # The complaint's clocks start then: a time the calendar does not cover, or a gateway clock far
+    # ahead, is a bad timestamp, not a complaint from the future.
+    try:
+        day = local_date(received_at)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is still in year 0 in UTC
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        return _error(_("接收时间 received_at 须在 %(first)s 至 %(last)s 之间") % {
+            "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}, "received_at")
+    if received_at > timezone.now() + FUTURE_SKEW:
+        return _error(_("接收时间 received_at 晚于当前时间"), "received_at")
     return message_id, phone, received_at
 
 

@@ -21,7 +21,7 @@ from xiaoneng.lib.workdays import end_of_day
 
 from .. import serializers as s
 from ..errors import bad_parameter_example, error_responses
-from ..params import RegionCodeField, ordering_field
+from ..params import RegionCodeField, day_field, id_field, ordering_field
 from .base import ScopedReadOnlyViewSet
 
 
@@ -33,12 +33,10 @@ class ComplaintParams(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     category = serializers.CharField(required=False, max_length=40, help_text=gettext_lazy("类别编码 / category code"))
-    organ = serializers.IntegerField(required=False, min_value=1, help_text=gettext_lazy("承办机关 id / organ id"))
+    organ = id_field(gettext_lazy("承办机关 id / organ id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
-    received_after = serializers.DateField(
-        required=False, help_text=gettext_lazy("登记日不早于此日（含）/ received on or after this date"))
-    received_before = serializers.DateField(
-        required=False, help_text=gettext_lazy("登记日不晚于此日（含）/ received on or before this date"))
+    received_after = day_field(gettext_lazy("登记日不早于此日（含）/ received on or after this date"))
+    received_before = day_field(gettext_lazy("登记日不晚于此日（含）/ received on or before this date"))
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None,
                                        help_text=gettext_lazy("true 受理或办理已超期 / an open clock is overdue"))
     duplicate = serializers.BooleanField(required=False, allow_null=True, default=None,

@@ -54,7 +54,19 @@ def decode(data: bytes, encoding: str = "utf-8") -> str:
                         % {"enc": encoding.upper(), "line": line, "pos": exc.start + 1}) from None
     if "\x00" in text:
         raise FileError(_("文件含有 NUL 字符，不是文本文件"))
-    return text
+    return normalise_line_ends(text)
+
+
+# --- lines ---------------------------------------------------------------------------------
+def physical_lines(text: str) -> list[str]:
+    """The file's lines, each with its end, split at "\n" only — as the csv module counts them. A
+    cell or a JSON string may hold U+2028, U+0085 or a form feed, where `str.splitlines()` would cut."""
+    return [line for line in re.split(r"(?<=\n)", text) if line]
+
+
+def normalise_line_ends(text: str) -> str:
+    """A file written with old Mac line ends ("\r" alone, no "\n" anywhere) as one with "\n"."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 # --- JSON Lines ----------------------------------------------------------------------------
@@ -64,7 +76,7 @@ def _reject_constant(value):
 
 def parse_jsonl(text: str, first_line: int = 1) -> list[tuple[int, object]]:
     items = []
-    for n, line in enumerate(text.splitlines(), start=first_line):
+    for n, line in enumerate(physical_lines(text), start=first_line):
         if not line.strip():
             continue
         try:
@@ -76,7 +88,7 @@ def parse_jsonl(text: str, first_line: int = 1) -> list[tuple[int, object]]:
 
 
 def jsonl_batches(text: str, size: int) -> Iterator[tuple[str, list[tuple[int, object]], dict]]:
-    lines = text.splitlines(keepends=True)
+    lines = physical_lines(text)
     start, count = 0, 0
     for i, line in enumerate(lines):
         if line.strip():
@@ -105,14 +117,14 @@ def _cell(name: str, value: str):
 
 def _records(text: str) -> tuple[list[str], list[str], list[tuple[int, int, list[str]]]]:
     """(header, lines, [(first line index, end line index, cells)]) — each record with its physical lines."""
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(io.StringIO(text))
+    lines = physical_lines(text)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
         raise FileError(_("CSV 文件是空的")) from None
     except csv.Error as exc:
-        raise FileError(_("CSV 表头无法读取：%(why)s") % {"why": exc}) from None
+        raise FileError(_("CSV 表头无法读取：%(why)s") % {"why": _csv_reason(exc)}) from None
     header = [h.strip() for h in header]
     records, previous = [], reader.line_num
     while True:
@@ -121,10 +133,22 @@ def _records(text: str) -> tuple[list[str], list[str], list[tuple[int, int, list
         except StopIteration:
             break
         except csv.Error as exc:
-            raise FileError(_("CSV 第 %(n)d 行之后无法读取：%(why)s") % {"n": previous, "why": exc}) from None
+            raise FileError(_("CSV 第 %(n)d 行之后无法读取：%(why)s") % {"n": previous, "why": _csv_reason(exc)}) from None
         records.append((previous, reader.line_num, cells))
         previous = reader.line_num
     return header, lines, records
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """The csv module's complaint in the reader's language (its own text, in English, kept after it)."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        reason = _("某个单元格过长")
+    elif "new-line character" in text or "unexpected end of data" in text or "EOF" in text:
+        reason = _("引号不配对，或单元格中的换行符没有用引号括起来")
+    else:
+        reason = _("不是有效的 CSV")
+    return f"{reason}（{text}）"
 
 
 def parse_csv(text: str, first_row: int = 2) -> list[tuple[int, object]]:

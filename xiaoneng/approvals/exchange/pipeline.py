@@ -301,8 +301,9 @@ def _event_id(obj) -> str | None:
     """The item's event id if it is usable as one (for duplicates and for the stored row)."""
     if isinstance(obj, dict):
         value = obj.get("event_id")
-        if isinstance(value, str) and 0 < len(value.strip()) <= 100 and value.isprintable():
-            return value.strip()
+        value = value.strip() if isinstance(value, str) else ""
+        if 0 < len(value) <= 100 and value.isprintable():  # what schema.validate accepts as an id
+            return value
     return None
 
 

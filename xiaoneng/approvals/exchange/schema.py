@@ -180,6 +180,8 @@ def validate(raw, now: datetime, index: int = 0) -> Event:
     if event_id is None:
         raise Invalid("event_id", _("缺少字段 event_id"))
     event_id = _text("event_id", event_id, 100, True)
+    if not event_id.isprintable():  # the duplicate check (pipeline._event_id) knows only printable ids
+        raise Invalid("event_id", _("event_id 含有不可打印的字符（如不间断空格、换行符）"))
     etype = raw.get("type")
     if etype is None:
         raise Invalid("type", _("缺少字段 type"))

@@ -9,6 +9,7 @@
   Meant to run every few minutes (cron or a loop); safe to run several at once.
 * reprocess — process stored batches again (by id, or every unprocessed one).
 """
+import argparse
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,23 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.approvals.exchange import files, pipeline
 from xiaoneng.approvals.models import ExchangeBatch, ExchangeSource
+
+
+def _minutes(value: str) -> float:
+    """A number of minutes a timedelta can hold (not nan, not 1e300), at most ten years."""
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = float("nan")
+    if not 0 <= minutes <= 10 * 366 * 24 * 60:  # false for nan too
+        raise argparse.ArgumentTypeError(_("应为 0 到 5270400 之间的分钟数，而不是“%(value)s”") % {"value": value})
+    return minutes
+
+
+def _batch_id(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 2**63:
+        raise argparse.ArgumentTypeError(_("批次编号应为正整数，而不是“%(value)s”") % {"value": value})
+    return int(value)
 
 
 class Command(BaseCommand):
@@ -31,10 +49,10 @@ class Command(BaseCommand):
         imp.add_argument("--encoding", default="utf-8", help="文件编码，默认 UTF-8（GBK 文件用 gb18030）")
         imp.add_argument("--per-event", action="store_true", help="不走批量快速路径（排查问题用）")
         held = sub.add_parser("process-held", help="重试等待中的事件，标记超时的事件，重新处理未完成的批次")
-        held.add_argument("--older-than-minutes", type=float, default=5,
+        held.add_argument("--older-than-minutes", type=_minutes, default=5,
                           help="只重新处理接收超过这么多分钟仍未处理的批次（默认 5）")
         again = sub.add_parser("reprocess", help="重新处理批次（默认：所有未处理的批次）")
-        again.add_argument("batch", nargs="*", type=int)
+        again.add_argument("batch", nargs="*", type=_batch_id)
 
     def handle(self, *args, action, **options):
         if action == "import":

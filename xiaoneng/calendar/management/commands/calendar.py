@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from xiaoneng.calendar.actions import do_import_notice, do_seed_calendar
 from xiaoneng.calendar.models import CalendarYear
@@ -31,14 +32,14 @@ class Command(BaseCommand):
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+                raise CommandError(_("无法读取 %(path)s：%(why)s") % {"path": path, "why": exc.strerror}) from None
             try:
                 outcome = do_import_notice(raw)
             except NoticeError as exc:
                 for line in exc.errors:
                     sys.stderr.write(f"{path}: {line}\n")
-                raise CommandError(f"{len(exc.errors)} error(s); nothing was imported") from None
+                raise CommandError(_("%(n)d 处错误，未导入任何内容") % {"n": len(exc.errors)}) from None
         self.stdout.write(
-            f"years loaded: {outcome.years or '-'}; days changed: {len(outcome.changed)}; "
-            f"clocks recomputed: {outcome.clocks_recomputed}"
+            _("已载入年份：%(years)s；变动日期 %(days)d 天；重算时限 %(clocks)d 个") % {
+                "years": outcome.years or "-", "days": len(outcome.changed), "clocks": outcome.clocks_recomputed}
         )
