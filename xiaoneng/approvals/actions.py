@@ -40,6 +40,8 @@ from .models import Case, CaseEvent, CaseStep, Matter, MatterVersion, Outcome, S
 from .signals import case_event
 from .workflow import set_status
 
+FEE_TOTAL_MAX = Decimal("9999999999.99")  # Case.fee_charged: 12 digits, 2 after the point
+
 
 class CaseError(ValueError):
     """A request the law or the case's state does not allow; `field` names the input."""
@@ -448,8 +450,10 @@ def do_charge_fee(case: Case, *, amount, at: datetime | None = None) -> CaseEven
         amount = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         raise CaseError(_("收费金额必须是数字"), "amount") from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise CaseError(_("收费金额必须为非负数，最多两位小数"), "amount")
+    if case.fee_charged + amount > FEE_TOTAL_MAX:  # the column holds 12 digits, 2 after the point
+        raise CaseError(_("收费合计将超过 %(max)s 元，超出可记录的范围") % {"max": FEE_TOTAL_MAX}, "amount")
     v = case.matter_version
     standard = Decimal(0) if v.is_free else (v.fee_standard or Decimal(0))
     case.fee_charged += amount

@@ -96,9 +96,12 @@ class ComplaintForm(forms.Form):
     def chosen_codes(self) -> dict[str, str]:
         """The region codes picked so far, each one only if it lies under the one above."""
         source = self.data if self.is_bound else self.initial
-        province = str(source.get("province") or "")[:12]
-        city = str(source.get("city") or "")[:12]
-        county = str(source.get("county") or "")[:12]
+
+        def code(name: str) -> str:  # a region code is digits; anything else (a NUL) picks nothing
+            value = str(source.get(name) or "")[:12]
+            return value if value.isdigit() else ""
+
+        province, city, county = code("province"), code("city"), code("county")
         if not city.startswith(Region.prefix_for(province, 1)) or not province:
             city = ""
         if not county.startswith(Region.prefix_for(city, 2)) or not city:

@@ -98,7 +98,7 @@ def count_window_rating(address: str) -> None:
 def rate_window(request, organ_id: int, window: str):
     organ = get_object_or_404(Organ, pk=organ_id, is_active=True)
     window = window.strip()
-    if not window or len(window) > MAX_WINDOW_CHARS:
+    if not window or len(window) > MAX_WINDOW_CHARS or not window.isprintable():
         raise Http404
     form = PublicRatingForm(request.POST if request.method == "POST" else None, kind=RatingKind.OFFLINE)
     context = {"form": form, "organ": organ, "window": window, "flooded": False}

@@ -318,14 +318,16 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
         except Invalid:
             occurred = None
     payload = obj if isinstance(obj, dict) else {"_item": str(obj)[:500]}
-    if ev is None:  # not validated: it may be huge or hold what jsonb refuses (\u0000); the raw batch has it all
+    if ev is None:  # not validated: it may be huge or hold what jsonb refuses (\u0000, "\ud800"); the raw batch has it all
         dumped = json.dumps(payload, ensure_ascii=False, default=str)
-        if len(dumped) > 8000 or "\\u0000" in dumped or "\x00" in dumped:
+        if len(dumped) > 8000 or "\\u0000" in dumped or "\x00" in dumped or not _encodable(dumped):
             payload = {"_omitted": "too large or not storable; see the raw batch"}
 
     def text(name, n):
         value = obj.get(name) if isinstance(obj, dict) else None
-        return value.replace("\x00", "").strip()[:n] if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        return value.encode("utf-8", "replace").decode().replace("\x00", "").strip()[:n]
 
     return Row({
         "source_id": source.pk, "batch_id": batch.pk, "event_id": ev_id,
@@ -335,6 +337,14 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
         "payload": payload, "state": state, "error_field": (field_ or "")[:60], "error_reason": (reason or "")[:500],
         "applied_at": applied_at,
     })
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple[int, object]], *,

@@ -27,7 +27,7 @@ from xiaoneng.orgs.models import Organ
 
 from ..models import Case, Matter, MatterVersion, Status
 from ..workflow import TRANSITIONS
-from .schema import Event
+from .schema import AMOUNT_MAX, Event
 
 S = Status
 ALL = frozenset(Status.values)
@@ -212,6 +212,7 @@ class CaseView:
         self.is_parallel = case.is_parallel
         self.parent_id = case.parent_id
         self.extended = case.extended
+        self.fee_charged = case.fee_charged
         self.case_no = case.case_no
 
     def version_steps(self) -> list[tuple[str, int]]:
@@ -251,6 +252,8 @@ def readiness(ev: Event, case, organ_id: int) -> Verdict:
         return _step_readiness(ev, case)
     if ev.type == "certificate_issued" and case.outcome != "granted":
         return reject("outcome", _("只有准予许可的办件才发放证件"))
+    if ev.type == "fee_charged" and case.fee_charged + ev.data["amount"] > AMOUNT_MAX:
+        return reject("amount", _("收费合计将超过 %(max)s 元，超出可记录的范围") % {"max": AMOUNT_MAX})
     if ev.type == "extended" and case.extended:
         return reject("days", _("办件已经延长过一次，不能再次延长"))
     if ev.type == "decided" and case.is_parallel and case.has_open_subcases():

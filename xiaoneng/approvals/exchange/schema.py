@@ -33,6 +33,23 @@ EVENT_TYPE_CHOICES = [(t, t) for t in EVENT_TYPES]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SKEW = timedelta(minutes=5)  # sources' clocks drift; more than this is a bad timestamp
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON may write "\ud800" alone; UTF-8 and the database cannot hold it
+
+
+def _lone_surrogate(obj, name: str = "") -> str | None:
+    """The first field whose name or text holds a lone surrogate ("" for the event itself), else None."""
+    if isinstance(obj, str):
+        return name if _SURROGATE.search(obj) else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(key, str) and _SURROGATE.search(key):
+                return name or "event"
+            found = _lone_surrogate(value, name or str(key))
+            if found is not None:
+                return found
+    if isinstance(obj, list):
+        return next((f for f in (_lone_surrogate(v, name) for v in obj) if f is not None), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,7 +107,7 @@ TYPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # Reasons longer than the column that keeps them are refused, never cut.
 REASONS_MAX = {"refused": 2000, "decided": 2000, "withdrawn": 2000, "suspended": 200, "extended": 500}
 MAX_ITEMS = 50
-AMOUNT_MAX = Decimal("9999999999.99")
+AMOUNT_MAX = Decimal("9999999999.99")  # as approvals.actions.FEE_TOTAL_MAX: what Case.fee_charged holds
 
 
 class Invalid(Exception):
@@ -176,6 +193,9 @@ def validate(raw, now: datetime, index: int = 0) -> Event:
     """A valid `Event`, or `Invalid(field, reason)` naming the first problem found."""
     if not isinstance(raw, dict):
         raise Invalid("", _("事件必须是 JSON 对象"))
+    broken = _lone_surrogate(raw)
+    if broken is not None:
+        raise Invalid(broken, _("%(field)s 含有无效的 Unicode 字符（单独的代理项，如 \\ud800）") % {"field": broken})
     event_id = raw.get("event_id")
     if event_id is None:
         raise Invalid("event_id", _("缺少字段 event_id"))
