@@ -54,7 +54,7 @@ from . import slow
 from .bulk import Row, columns
 from .replay import APPLIED, CaseReplay
 from .rules import HOLD, REJECT, Context
-from .schema import Event, Invalid, parse_time, validate
+from .schema import Event, Invalid, may_hold_surrogates, parse_time, validate
 
 log = logging.getLogger(__name__)
 State = ExchangeEvent.State
@@ -374,12 +374,13 @@ def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple
         ExchangeEvent.objects.filter(source=source, event_id__in=resent_rejected, state=State.REJECTED).delete()
     # (b) validation
     valid: list[Event] = []
+    surrogates = may_hold_surrogates(batch.raw or "")
     for pos, ev_id, obj in candidates:
         index = items[pos][0]
         try:
             if isinstance(obj, ParseProblem):
                 raise Invalid("", obj.reason)
-            ev = validate(obj, received, index)
+            ev = validate(obj, received, index, surrogates=surrogates)
         except Invalid as exc:
             results[pos] = Result(index, ev_id, REJECTED, exc.field, exc.reason)
             if ev_id is not None:
