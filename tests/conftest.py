@@ -125,6 +125,16 @@ def matters(world):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits, throttles and replay memories live in the in-process cache; each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """A request in English leaves English active in the thread; start each test in Chinese."""
     from django.utils import translation

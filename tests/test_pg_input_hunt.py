@@ -15,10 +15,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.test_input_hunt import push, submitted
 from xiaoneng.approvals import actions as case_actions
 from xiaoneng.approvals.exchange import keys
 from xiaoneng.approvals.models import Case, CaseEvent, ExchangeBatch, StatusChange
@@ -27,36 +27,16 @@ from xiaoneng.complaints.models import Complaint, Rating
 NUL = "\x00"
 LONE_SURROGATE = "\ud800"
 HUGE = "99999999999999999999"
-EXCHANGE = "/api/v1/exchange/events"
 SMS = "/public/complaints/sms/"
 SMS_TOKEN = "gateway-secret-token-2026"
 TOP_FEE = "9999999999.99"  # the largest amount numeric(12, 2) holds; twice that does not fit
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Throttles and login counters live in the in-process cache; each test starts with none used."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def source(world, matters):
-    src, key = keys.do_create_source(code="th-approvals", organ_codes=[world.tianhe_bureau.credit_code], name="天河审批系统")
+    src, key = keys.do_create_source(code="th-approvals", organ_codes=[world.tianhe_bureau.credit_code])
     src.key = key
     return src
-
-
-def submitted(world, event_id="E1", case_no="TH-2026-0001", **extra):
-    return {"event_id": event_id, "type": "submitted", "occurred_at": "2026-09-28T10:00:00+08:00", "case_no": case_no,
-            "matter_code": "440106-SP-001", "organ_code": world.tianhe_bureau.credit_code, "applicant_name": "张三",
-            **extra}
-
-
-def push(client, source, events):
-    return client.post(EXCHANGE, json.dumps(events).encode(), content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {source.key}")
 
 
 def sms(client, as_json=False, **overrides):

@@ -21,13 +21,6 @@ pytestmark = pytest.mark.urls(__name__)
 CODE = "482913"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def case(world, matters):
     """A case handled by named staff, so the test can look for their names."""

@@ -21,7 +21,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from openpyxl import load_workbook
 
 from tests.conftest import make_organ, make_user
@@ -47,13 +46,6 @@ APPLICANT = ["欧阳修文", "13711112222"]
 
 def at(text):
     return datetime.fromisoformat(text).replace(tzinfo=SH)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

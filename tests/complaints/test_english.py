@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from django.db import models
 from django.urls import reverse
 
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.django_db
 CN = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 APPS = ("orgs", "approvals", "clocks", "supervision", "complaints", "audit", "notify")
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def data_strings() -> list[str]:

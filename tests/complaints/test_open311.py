@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -26,13 +25,6 @@ PERSON = {"first_name": "Sanfeng", "last_name": "Zhang", "phone": "13812345678",
           "device_id": "device-abc-123", "account_id": "acct-778899"}
 SECRETS_OF_THE_PERSON = ["Sanfeng", "Zhang", "13812345678", "zsf@example.com", "device-abc-123", "acct-778899",
                          "张三丰", "天河路1号", "11010519491231002X"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -20,13 +19,6 @@ MON = datetime(2026, 11, 2, 9, 0, tzinfo=CN)
 RATER = Identity.of(name="李四海", phone="13900001111")
 SECRETS = ("李四海", "13900001111")
 CODE = "482913"
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def decided_case(matters, no="TH-2026-0100"):
