@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from xiaoneng.approvals.exchange.schema import FUTURE_SKEW
 from xiaoneng.clocks.engine import local_date
 from xiaoneng.conf import rule
+from xiaoneng.lib.text import storable
 from xiaoneng.lib.workdays import FIRST_DAY, LAST_DAY
 from xiaoneng.orgs.models import Region
 
@@ -75,19 +76,12 @@ def _fields(request) -> dict:
         value = data.get(name, "")
         if not isinstance(value, str):
             raise ValueError(_("字段 %(field)s 须为字符串") % {"field": name}, name)
-        if "\x00" in value or not _storable(value):
+        if not storable(value):
             # PostgreSQL refuses NUL in text; a lone surrogate ("\ud800" in JSON) is not UTF-8 at all
             raise ValueError(_("字段 %(field)s 含有无法保存的字符（NUL 或单独的代理项）") % {"field": name}, name)
         out[name] = value.strip()
     return out
 
-
-def _storable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check(fields: dict):

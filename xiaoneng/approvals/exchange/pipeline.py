@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import acting_as, record
 from xiaoneng.lib.pg import fetch_binary
+from xiaoneng.lib.text import storable
 from xiaoneng.notify import outbox
 
 from ..models import Case, ExchangeBatch, ExchangeEvent, ExchangeSource
@@ -320,7 +321,7 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
     payload = obj if isinstance(obj, dict) else {"_item": str(obj)[:500]}
     if ev is None:  # not validated: it may be huge or hold what jsonb refuses (\u0000, "\ud800"); the raw batch has it all
         dumped = json.dumps(payload, ensure_ascii=False, default=str)
-        if len(dumped) > 8000 or "\\u0000" in dumped or "\x00" in dumped or not _encodable(dumped):
+        if len(dumped) > 8000 or "\\u0000" in dumped or not storable(dumped):
             payload = {"_omitted": "too large or not storable; see the raw batch"}
 
     def text(name, n):
@@ -337,14 +338,6 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
         "payload": payload, "state": state, "error_field": (field_ or "")[:60], "error_reason": (reason or "")[:500],
         "applied_at": applied_at,
     })
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple[int, object]], *,
