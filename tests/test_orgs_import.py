@@ -302,6 +302,9 @@ def _header_only() -> bytes:
         (xlsx(("区划代码", "名字"), ("440111", "白云区")), "缺少必需的列：名称、层级"),
         (_header_only(), "没有数据行"),
     ],
+    # Ids by name, not by the bytes: a workbook's bytes carry the time it was written, and pytest-xdist's
+    # workers, which write them a moment apart, must collect the same tests.
+    ids=["empty", "csv", "csv-gbk", "old-xls", "zip-not-xlsx", "missing-columns", "header-only"],
 )
 def test_a_malformed_file_gives_one_clear_error(world, data, words):
     report = import_regions(data)
