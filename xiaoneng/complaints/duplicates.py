@@ -5,9 +5,8 @@ from django.db.models import Exists, OuterRef
 
 from xiaoneng.orgs import access
 
+from .forms import VIEW_PERM
 from .models import Complaint
-
-VIEW_PERM = "complaint.view"
 
 
 def with_duplicate_visibility(queryset, user):

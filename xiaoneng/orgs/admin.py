@@ -110,20 +110,13 @@ class GrantInline(admin.TabularInline):
 
 
 def grantable(admin_user, model):
-    """Regions or organs an administrator may give grants on: inside the region subtrees of his
-    "user.manage" grants (an organ-scoped administrator: inside his organ's subtree, and no regions)."""
-    if admin_user.is_superuser:
-        return model.objects.all()
-    parts = []
-    for grant in access.grants(admin_user):
-        if "user.manage" not in access.PERMISSIONS.get(grant.role, ()):
-            continue
-        if grant.region_id:
-            field = "code" if model is Region else "region_code"
-            parts.append(Q(**{f"{field}__startswith": grant.region.prefix}))
-        elif model is Organ:
-            parts.append(Q(path__startswith=grant.organ.path))
-    return model.objects.filter(reduce(or_, parts)) if parts else model.objects.none()
+    """Regions or organs an administrator may give grants on: his "user.manage" scope. Regions come
+    from region grants only: an organ-scoped administrator may not hand out a region-wide role."""
+    if model is Organ or admin_user.is_superuser:
+        return access.scoped(model.objects.all(), admin_user, "user.manage")
+    prefixes = [g.region.prefix for g in access.grants(admin_user)
+                if g.region_id and "user.manage" in access.PERMISSIONS.get(g.role, ())]
+    return Region.objects.filter(reduce(or_, [Q(prefix__under=p) for p in prefixes])) if prefixes else Region.objects.none()
 
 
 def manageable_users(admin_user):
