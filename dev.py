@@ -2,7 +2,7 @@
 """The two Quick-start commands. Needs only Python >= 3.11.
 
     python3 dev.py demo   # venv, install, migrate SQLite, seed the demo province,
-                          # then web server + monitoring loop + notification sender on http://127.0.0.1:8000
+                          # then gunicorn + monitoring loop + notification sender on http://127.0.0.1:8000
     python3 dev.py test   # venv, install with test extras (and Debian's Chromium when
                           # possible), then lint and the whole test suite
 
@@ -48,17 +48,28 @@ def ensure_venv(extras: str = "") -> None:
     marker.touch()
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's Chromium; install it when we may (root with apt)."""
-    if shutil.which("chromium") or os.environ.get("XIAONENG_SKIP_BROWSER_INSTALL"):
+# Debian packages the browser tests and every machine-drawn page need: the browser, and a CJK font so that
+# Chinese renders in screenshots and PDFs instead of empty boxes.
+SYSTEM_PACKAGES = {
+    "chromium": Path("/usr/bin/chromium"),
+    "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+}
+
+
+def ensure_system_packages() -> None:
+    """Install Debian's Chromium and the Noto CJK font when missing and we may (root with apt)."""
+    missing = [name for name, path in SYSTEM_PACKAGES.items() if not path.exists()]
+    if not missing or os.environ.get("XIAONENG_SKIP_BROWSER_INSTALL"):
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        step("installing Debian's Chromium for the browser tests")
+        step(f"installing Debian's {', '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
-    if not shutil.which("chromium"):
-        print("note: Chromium is not installed; browser tests will be skipped", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
+    for name, path in SYSTEM_PACKAGES.items():
+        if not path.exists():
+            print(f"note: {name} is not installed (apt-get install {name}); tests that need it are skipped",
+                  flush=True)
 
 
 def xiaoneng(*args) -> None:
@@ -72,7 +83,7 @@ def demo() -> None:
     step("loading the demo province")
     xiaoneng("seed", "--scale", "demo")
     step("starting the monitoring loop, the notification sender, the roll-up refresh, the complaint sweep and "
-         "the web server on http://127.0.0.1:8000 (Ctrl-C stops all)")
+         "the web server (gunicorn) on http://127.0.0.1:8000 (Ctrl-C stops all)")
     background = [
         subprocess.Popen([str(BIN / "xiaoneng"), "runclocks", "--interval", "30"], cwd=ROOT),
         subprocess.Popen([str(BIN / "xiaoneng"), "notify", "send", "--every", "5"], cwd=ROOT),
@@ -81,7 +92,8 @@ def demo() -> None:
     ]
     signal.signal(signal.SIGTERM, _as_ctrl_c)  # `kill` stops the loops too, not only Ctrl-C
     try:
-        xiaoneng("runserver", "127.0.0.1:8000", "--noreload")
+        # The production server, as in the README's production layout; two workers are plenty for a demo.
+        run(BIN / "gunicorn", "-c", "python:xiaoneng.gunicorn_conf", "--workers", "2", "xiaoneng.wsgi:application")
     except (KeyboardInterrupt, subprocess.CalledProcessError):
         pass
     finally:
@@ -100,7 +112,7 @@ def _as_ctrl_c(*_args) -> None:
 
 def test(pytest_args: list[str]) -> int:
     ensure_venv("[test]")
-    ensure_chromium()
+    ensure_system_packages()
     step("ruff")
     run(BIN / "ruff", "check", "xiaoneng", "tests", "bench", "dev.py")
     step("makemigrations --check (models and migrations agree)")
