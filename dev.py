@@ -48,27 +48,30 @@ def ensure_venv(extras: str = "") -> None:
     marker.touch()
 
 
-# Debian packages the browser tests and every machine-drawn page need: the browser, and a CJK font so that
-# Chinese renders in screenshots and PDFs instead of empty boxes.
-SYSTEM_PACKAGES = {
-    "chromium": Path("/usr/bin/chromium"),
-    "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-}
+# Debian packages: a CJK font so that Chinese renders in PDFs and screenshots instead of empty boxes, Pango for
+# WeasyPrint's PDFs, and for the tests the browser that Playwright drives.
+DOCUMENT_PACKAGES = ["fonts-noto-cjk", "libpango-1.0-0", "libpangoft2-1.0-0"]
+BROWSER_PACKAGES = ["chromium"]
 
 
-def ensure_system_packages() -> None:
-    """Install Debian's Chromium and the Noto CJK font when missing and we may (root with apt)."""
-    missing = [name for name, path in SYSTEM_PACKAGES.items() if not path.exists()]
-    if not missing or os.environ.get("XIAONENG_SKIP_BROWSER_INSTALL"):
+def _installed(package: str) -> bool:
+    status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return status.stdout.endswith("installed")
+
+
+def ensure_system_packages(packages: list[str]) -> None:
+    """Install the Debian packages that are missing, when we may (root with apt)."""
+    if not shutil.which("dpkg-query") or os.environ.get("XIAONENG_SKIP_BROWSER_INSTALL"):
         return
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+    missing = [name for name in packages if not _installed(name)]
+    if missing and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         step(f"installing Debian's {', '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
-    for name, path in SYSTEM_PACKAGES.items():
-        if not path.exists():
-            print(f"note: {name} is not installed (apt-get install {name}); tests that need it are skipped",
+    for name in missing:
+        if not _installed(name):
+            print(f"note: {name} is not installed (apt-get install {name}); what needs it is skipped or fails",
                   flush=True)
 
 
@@ -78,6 +81,7 @@ def xiaoneng(*args) -> None:
 
 def demo() -> None:
     ensure_venv()
+    ensure_system_packages(DOCUMENT_PACKAGES)
     step("migrating the database")
     xiaoneng("migrate", "--no-input", "-v", "0")
     step("loading the demo province")
@@ -112,7 +116,7 @@ def _as_ctrl_c(*_args) -> None:
 
 def test(pytest_args: list[str]) -> int:
     ensure_venv("[test]")
-    ensure_system_packages()
+    ensure_system_packages(DOCUMENT_PACKAGES + BROWSER_PACKAGES)
     step("ruff")
     run(BIN / "ruff", "check", "xiaoneng", "tests", "bench", "dev.py")
     step("makemigrations --check (models and migrations agree)")

@@ -33,6 +33,7 @@ from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
+from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
 from xiaoneng.web.lists import Column, ListPage
@@ -332,6 +333,7 @@ def _case_context(request, case: Case, perm: str, failed=None) -> dict:
         "timeline": timeline(case, changes, events),
         "subcases": subcases,
         "parent_visible": parent_visible,
+        **record_documents("case", case, user),
         "can_act": acting,
         "action_forms": forms,
         "failed": failed,

@@ -1,0 +1,67 @@
+"""Kinds of official documents: what each says, to whom, when it may be issued, its number word.
+
+Each kind is a small class in the module of the capability it serves (`kinds.approvals`, …)
+and registers itself here; nothing else switches on a kind's code.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+KINDS: dict[str, DocumentKind] = {}
+SUBJECTS: dict[str, Subject] = {}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A kind of record documents are issued on: how to load it for a user, and who may issue."""
+
+    load: Callable  # (user, pk) -> the record, or Http404 outside the user's scope
+    may_issue: Callable  # (user, record) -> bool
+    url: Callable  # (record) -> the record's page
+
+
+@dataclass
+class Content:
+    """What a document says: the addressee, numbered or plain paragraphs, and its facts table."""
+
+    addressee: str
+    paragraphs: list[str]
+    items: list[str] = field(default_factory=list)  # a numbered list after the first paragraph
+    closing: list[str] = field(default_factory=list)  # paragraphs after the list
+    facts: list[tuple[str, str]] = field(default_factory=list)
+
+
+class DocumentKind:
+    code = ""  # e.g. "case.accept"
+    title = ""  # 受理通知书
+    word = ""  # the number word: 穗天市监受〔2026〕12号
+    subject_type = ""  # "case", "complaint", …
+    perm = ""  # the permission that reads the subject, and so the document
+    legal_basis = ""
+
+    def applies(self, subject) -> bool:
+        """Whether the record is at a point where this document may be issued."""
+        raise NotImplementedError
+
+    def subject_key(self, subject) -> str:
+        """One document per kind and key: the record, or the record's event it announces."""
+        return f"{self.subject_type}:{subject.pk}"
+
+    def subject_label(self, subject) -> str:
+        return str(subject)
+
+    def organ(self, subject):
+        return subject.organ
+
+    def content(self, subject) -> Content:
+        raise NotImplementedError
+
+
+def register(kind_class: type[DocumentKind]) -> type[DocumentKind]:
+    KINDS[kind_class.code] = kind_class()
+    return kind_class
+
+
+def kinds_for(subject_type: str) -> list[DocumentKind]:
+    return [kind for kind in KINDS.values() if kind.subject_type == subject_type]
