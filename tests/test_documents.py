@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from xiaoneng.approvals import actions
 from xiaoneng.documents.actions import DocumentError, do_issue_document, next_number
+from xiaoneng.documents.kinds import KINDS
 from xiaoneng.documents.models import Document
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -68,13 +69,16 @@ def test_a_refusal_of_a_licence_gives_the_reasons_and_the_ways_to_challenge_it(m
 
 
 def test_numbers_run_per_organ_word_and_year_and_never_repeat(matters, world):
-    first = do_issue_document("case.accept", actions.do_accept_case(submit(matters, "A-1"), at=at("2026-09-29T09:00")))
+    first_case = actions.do_accept_case(submit(matters, "A-1"), at=at("2026-09-29T09:00"))
+    first = do_issue_document("case.accept", first_case)
+    other_organ_case = type(first_case)(organ=world.yuexiu_bureau)
     second = do_issue_document("case.accept", actions.do_accept_case(submit(matters, "A-2"), at=at("2026-09-29T09:00")))
     assert (first.serial, second.serial) == (1, 2)
-    assert next_number(world.tianhe_bureau, 2026, "补")[0] == 1  # another word starts its own series
-    assert next_number(world.yuexiu_bureau, 2026, "受")[0] == 1  # so does another organ
-    assert next_number(world.tianhe_bureau, 2027, "受")[0] == 1  # and a new year
-    assert next_number(world.tianhe_bureau, 2026, "受")[0] == 3
+    tianhe, yuexiu = (KINDS["case.accept"].issuer(case) for case in (first_case, other_organ_case))
+    assert next_number(tianhe, 2026, "补")[0] == 1  # another word starts its own series
+    assert next_number(yuexiu, 2026, "受")[0] == 1  # so does another organ
+    assert next_number(tianhe, 2027, "受")[0] == 1  # and a new year
+    assert next_number(tianhe, 2026, "受")[0] == 3
 
 
 def test_asking_again_for_the_same_document_returns_the_one_issued(matters):
@@ -136,3 +140,46 @@ def test_a_stored_file_that_changed_is_refused_not_served(matters, world, client
     login(world.county_handler)
     response = client.get(reverse("documents:download", args=[document.pk]))
     assert response.status_code == 410 and "不一致" in response.content.decode()
+
+
+def open_order(world, organ=None):
+    from xiaoneng.supervision.actions import do_open_order
+
+    return do_open_order(organ=organ or world.tianhe_bureau, source="inspection", title="窗口工作时间脱岗",
+                         demand="查明原因，整改到位。", issuer=world.gz, at=at("2026-11-02T09:00"))
+
+
+def test_a_supervision_notice_comes_from_the_issuing_office_with_its_own_numbers(world):
+    document = do_issue_document("order.notice", open_order(world))
+    assert document.number == "广州市效能办督〔2026〕1号" and document.issuer_name == "广州市机关效能建设领导小组办公室"
+    text = text_of(document)
+    for expected in ("广州市机关效能建设领导小组办公室", "督办通知书", "广州市天河区市场监督管理局：", "窗口工作时间脱岗",
+                     "督办要求：查明原因，整改到位。", "2026-11-09 24:00"):  # five working days
+        assert expected in text, expected
+    assert do_issue_document("order.notice", open_order(world, world.yuexiu_bureau)).serial == 2  # one office, one series
+
+
+def test_the_supervisor_issues_the_notice_and_the_organ_reads_it_but_cannot_issue(world, client, login):
+    order = open_order(world)
+    issue_url = reverse("documents:issue", args=["order.notice", "order", order.pk])
+    login(world.county_handler)
+    assert issue_url not in client.get(reverse("supervision:order", args=[order.pk])).content.decode()
+    assert client.post(issue_url).status_code == 403
+    login(world.city_supervisor)
+    assert issue_url in client.get(reverse("supervision:order", args=[order.pk])).content.decode()
+    client.post(issue_url)
+    document = Document.objects.get()
+    login(world.county_handler)
+    assert client.get(reverse("documents:download", args=[document.pk])).status_code == 200
+    login(world.shenzhen_handler)
+    assert client.get(reverse("documents:download", args=[document.pk])).status_code == 404
+
+
+def test_a_region_with_an_efficiency_office_organ_issues_under_that_organ(world):
+    from conftest import make_organ
+
+    office = make_organ("广州市机关效能建设领导小组办公室", world.gz)
+    office.short_name = "效能办"
+    office.save(update_fields=["short_name"])
+    document = do_issue_document("order.notice", open_order(world))
+    assert document.issuer_key == f"organ:{office.pk}" and document.number == "广州市效能办督〔2026〕1号"

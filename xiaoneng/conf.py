@@ -44,6 +44,10 @@ DEFAULTS: dict[str, object] = {
     # Electronic supervision: deadline of an automatic supervision order (督办), and
     # per-rule level overrides, e.g. {"overdue_legal": "red"} (levels: warning, yellow, red).
     "supervision_order_working_days": 5,
+    # How an efficiency office is named on the documents it issues ({region}: the region's name), and the
+    # short name that opens its document numbers (广州市效能办督〔2026〕3号).
+    "efficiency_office_name": "{region}机关效能建设领导小组办公室",
+    "efficiency_office_short_name": "{region}效能办",
     "supervision_rule_levels": {},
     # Public case look-up: failed attempts allowed per client address and window (seconds).
     "public_lookup_max_failures": 10,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import current, record
 
-from .kinds import KINDS
+from .kinds import KINDS, Issuer
 from .models import Document, DocumentSequence
 from .render import render_pdf
 
@@ -18,18 +18,17 @@ class DocumentError(Exception):
     """A document that cannot be issued now, with the reason in the user's language."""
 
 
-def next_number(organ, year: int, word: str) -> tuple[int, str]:
-    """The organ's next serial under `word` in `year`, and the number as written: 穗天市监受〔2026〕12号.
+def next_number(issuer: Issuer, year: int, word: str) -> tuple[int, str]:
+    """The issuer's next serial under `word` in `year`, and the number as written: 穗天市监受〔2026〕12号.
 
     The sequence row is locked until the caller's transaction ends, so two documents never share
-    a number; organs and words never wait for each other.
+    a number; issuers and words never wait for each other.
     """
-    sequence, _created = DocumentSequence.objects.get_or_create(organ=organ, year=year, word=word)
+    sequence, _created = DocumentSequence.objects.get_or_create(issuer_key=issuer.key, year=year, word=word)
     sequence = DocumentSequence.objects.select_for_update().get(pk=sequence.pk)
     sequence.last += 1
     sequence.save(update_fields=["last"])
-    abbreviation = organ.short_name or organ.name
-    return sequence.last, f"{abbreviation}{word}〔{year}〕{sequence.last}号"
+    return sequence.last, f"{issuer.short}{word}〔{year}〕{sequence.last}号"
 
 
 def do_issue_document(kind_code: str, subject, *, actor=None, at: datetime | None = None) -> Document:
@@ -50,18 +49,19 @@ def do_issue_document(kind_code: str, subject, *, actor=None, at: datetime | Non
         return existing
     at = at or timezone.now()
     organ = kind.organ(subject)
+    issuer = kind.issuer(subject)
     try:
         # Documents are official acts in Chinese, whatever language the issuer reads the pages in.
         with translation.override("zh-hans"), transaction.atomic():
             year = timezone.localtime(at).year
-            serial, number = next_number(organ, year, kind.word)
+            serial, number = next_number(issuer, year, kind.word)
             content = kind.content(subject)
-            pdf = render_pdf(organ_name=organ.name, number=number, title=str(kind.title), content=content,
+            pdf = render_pdf(organ_name=issuer.name, number=number, title=str(kind.title), content=content,
                              issued_at=at, legal_basis=str(kind.legal_basis))
             digest = hashlib.sha256(pdf).hexdigest()
             ctx = current()
             document = Document(
-                kind=kind.code, title=str(kind.title), organ=organ, region_code=organ.region_code, year=year,
+                kind=kind.code, title=str(kind.title), issuer_key=issuer.key, issuer_name=issuer.name, organ=organ, region_code=organ.region_code, year=year,
                 serial=serial, number=number, subject_key=key, subject_label=kind.subject_label(subject)[:120],
                 addressee=content.addressee[:200], issued_at=at, sha256=digest,
                 body={"paragraphs": content.paragraphs, "items": content.items, "closing": content.closing,
@@ -71,7 +71,7 @@ def do_issue_document(kind_code: str, subject, *, actor=None, at: datetime | Non
             )
             # A rolled-back issue may leave its file behind; the row is the record, and a file no row
             # names is never served.
-            document.file.save(f"{organ.pk}-{kind.word}-{year}-{serial}-{digest[:12]}.pdf", ContentFile(pdf), save=False)
+            document.file.save(f"{issuer.key.replace(':', '-')}-{kind.word}-{year}-{serial}-{digest[:12]}.pdf", ContentFile(pdf), save=False)
             document.save(force_insert=True)
             record("document.issue", document, changes={"number": number, "kind": kind.code, "subject": key,
                                                         "sha256": digest})

@@ -13,21 +13,27 @@ from xiaoneng.orgs.models import Organ
 
 
 class DocumentSequence(models.Model):
-    """The last serial number an organ gave in a year under one number word (受, 补, 延 …)."""
+    """The last serial number an issuer gave in a year under one number word (受, 补, 督 …).
 
-    organ = models.ForeignKey(Organ, on_delete=models.CASCADE, related_name="+")
+    The issuer is an organ (`organ:<id>`) or a region's efficiency office (`office:<region prefix>`).
+    """
+
+    issuer_key = models.CharField(max_length=40)
     year = models.PositiveSmallIntegerField()
     word = models.CharField(max_length=8)
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organ", "year", "word"], name="document_sequence_once")]
+        constraints = [models.UniqueConstraint(fields=["issuer_key", "year", "word"], name="document_sequence_once")]
 
 
 class Document(models.Model):
     kind = models.CharField(_("文书种类"), max_length=30)
     title = models.CharField(_("标题"), max_length=60)
-    organ = reference(Organ, verbose_name=_("发文机关"), on_delete=models.PROTECT, db_index=False)
+    issuer_key = models.CharField(max_length=40, editable=False)
+    issuer_name = models.CharField(_("发文机关"), max_length=200)
+    # The organ the document concerns, which places it in scope (for a case, also its issuer).
+    organ = reference(Organ, verbose_name=_("相关机关"), on_delete=models.PROTECT, db_index=False)
     region_code = models.CharField(max_length=12, editable=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
@@ -48,7 +54,7 @@ class Document(models.Model):
         verbose_name_plural = _("公文")
         ordering = ["-issued_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["organ", "number"], name="document_number_once_per_organ"),
+            models.UniqueConstraint(fields=["issuer_key", "number"], name="document_number_once_per_issuer"),
             models.UniqueConstraint(fields=["kind", "subject_key"], name="document_once_per_subject"),
         ]
         indexes = [models.Index(fields=["subject_key"], name="document_subject")]

@@ -41,6 +41,7 @@ from django.views.decorators.http import require_http_methods
 from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, Unit
+from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
 from xiaoneng.orgs.models import Organ, Region
@@ -582,6 +583,7 @@ def _order_context(request, order: SupervisionOrder, failed=None) -> dict:
         "action_forms": forms,
         "sides": my_sides,
         "waiting_for_issuer": waiting_for_issuer,
+        **record_documents("order", order, user),
         "failed": failed,
         "rev": rev,
         "now": now,

@@ -32,12 +32,19 @@ class Content:
     facts: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Issuer:
+    key: str  # organ:<id> or office:<region prefix>; numbers run per issuer
+    name: str  # printed in red at the head and over the seal
+    short: str  # opens the document number
+
+
 class DocumentKind:
     code = ""  # e.g. "case.accept"
     title = ""  # 受理通知书
     word = ""  # the number word: 穗天市监受〔2026〕12号
     subject_type = ""  # "case", "complaint", …
-    perm = ""  # the permission that reads the subject, and so the document
+    perms: tuple[str, ...] = ()  # any of these, in scope of the document's organ or region, reads it
     legal_basis = ""
 
     def applies(self, subject) -> bool:
@@ -52,7 +59,13 @@ class DocumentKind:
         return str(subject)
 
     def organ(self, subject):
+        """The organ the document concerns: it places the document in scope."""
         return subject.organ
+
+    def issuer(self, subject) -> Issuer:
+        """Who issues and numbers it: by default the organ concerned."""
+        organ = self.organ(subject)
+        return Issuer(key=f"organ:{organ.pk}", name=organ.name, short=organ.short_name or organ.name)
 
     def content(self, subject) -> Content:
         raise NotImplementedError

@@ -52,7 +52,7 @@ def _latest(case, kind):
 
 class CaseKind(DocumentKind):
     subject_type = "case"
-    perm = "case.view"
+    perms = ("case.view",)
 
     def subject_label(self, case) -> str:
         return _("办件 %(no)s（%(matter)s）") % {"no": case.case_no, "matter": case.matter.name}
