@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "xiaoneng.supervision",
     "xiaoneng.complaints",
     "xiaoneng.documents",
+    "xiaoneng.portal",
     "xiaoneng.web",
     "xiaoneng.api",
 ]
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "xiaoneng.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "xiaoneng.web.middleware.NulGuardMiddleware",
+    "xiaoneng.portal.views.PublicNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

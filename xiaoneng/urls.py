@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from xiaoneng.orgs.import_views import import_page
+from xiaoneng.portal import views as portal
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,9 +17,13 @@ urlpatterns = [
     path("supervision/", include("xiaoneng.supervision.urls")),
     path("complaints/", include("xiaoneng.complaints.urls")),
     path("public/complaints/", include("xiaoneng.complaints.public_urls")),
+    path("ratings/window-qr/", portal.window_qr, name="window-qr"),
     path("ratings/", include("xiaoneng.complaints.rating_urls")),
     path("open311/v2/", include("xiaoneng.complaints.open311.urls")),
     path("documents/", include("xiaoneng.documents.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
+    path("public/", include("xiaoneng.portal.urls")),
+    # Any other address under the public parts is the public 404 page, also with XIAONENG_DEBUG=1.
+    re_path(r"^(?P<unmatched>(public|ratings/public)/.*)$", portal.not_found),
     path("", include("xiaoneng.web.urls")),
 ]

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from xiaoneng.clocks.engine import explain_clock
 from xiaoneng.clocks.models import Clock
+from xiaoneng.complaints.ratings import FINISHED_CASE_STATUSES
 from xiaoneng.conf import rule
 
 from .actions import check_verify_code, verify_digest
@@ -91,6 +92,8 @@ def public_view(case: Case) -> dict:
         "promise_overdue": bool(promise and promise.is_overdue(now)),
         "subcases": subcases,
         "is_closed": not case.is_open(),
+        # A finished case invites its applicant to rate the service (好差评) — the statuses ratings accept.
+        "may_rate": case.status in FINISHED_CASE_STATUSES and not case.parent_id,
         "suspended": case.status == Status.SUSPENDED,
     }
 

@@ -49,7 +49,9 @@ def _throttle_message() -> str:
 @require_http_methods(["GET", "POST"])
 def rate_case(request):
     kind = _kind(request)
-    form = PublicCaseRatingForm(request.POST if request.method == "POST" else None, kind=kind)
+    # The case look-up's invitation to rate carries the case number; the applicant types the code again.
+    initial = {"case_no": request.GET.get("case_no", "")[:64]}
+    form = PublicCaseRatingForm(request.POST if request.method == "POST" else None, kind=kind, initial=initial)
     context = {"form": form, "kind": kind, "kinds": RatingKind.choices, "throttled": False}
     status = 200
     if request.method == "POST":

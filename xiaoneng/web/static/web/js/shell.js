@@ -19,6 +19,10 @@
     var box = document.getElementById("xn-request-error");
     if (box) box.remove();
   }
+  document.addEventListener("click", function (evt) {
+    // Inline scripts are refused by the Content-Security-Policy: print buttons say data-print instead.
+    if (evt.target.closest && evt.target.closest("[data-print]")) window.print();
+  });
   document.addEventListener("htmx:error", showError);
   document.addEventListener("htmx:after:request", function (evt) {
     var response = evt.detail && evt.detail.ctx && evt.detail.ctx.response;
