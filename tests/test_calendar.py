@@ -109,3 +109,46 @@ def test_supervisors_are_warned_from_november_when_next_year_is_missing(world):
     assert status.next_year_warning(world.county_handler, today=date(2026, 11, 27)) is None
     actions.do_import_notice(NOTICE_2027)
     assert status.next_year_warning(world.province_supervisor, today=date(2026, 11, 27)) is None
+
+
+# --- years whose official arrangement is not out yet -------------------------------------------
+def test_a_year_not_loaded_keeps_the_holidays_the_law_fixes():
+    from xiaoneng.calendar.sources import statutory_holidays
+
+    assert not CalendarYear.objects.filter(year=2027).exists()
+    cal = engine.current()
+    days = statutory_holidays(2027)
+    # 全国年节及纪念日放假办法 (2024): 1 + 4 + 1 + 2 + 1 + 1 + 3 days; 2027's lunar new year is 6 February.
+    assert len(days) == 13
+    assert days[date(2027, 1, 1)] == "元旦" and days[date(2027, 10, 3)] == "国庆节"
+    assert [d for d, name in sorted(days.items()) if name == "春节"] == [
+        date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)]
+    for d in days:
+        assert not cal.is_working(d), d
+        assert not cal.is_official(d)
+    assert not cal.is_working(date(2027, 1, 1))  # a Friday
+    assert cal.is_working(date(2027, 1, 4))  # the weekend rule still holds around them
+
+
+@pytest.mark.parametrize("year", range(2004, 2027))
+def test_the_computed_statutory_days_are_days_off_in_every_official_arrangement(year):
+    """The lunar dates and the Qingming term, checked against what the State Council announced."""
+    from xiaoneng.calendar.sources import statutory_holidays
+
+    days = statutory_holidays(year)
+    official = dict(CalendarDay.objects.filter(date__in=list(days)).values_list("date", "is_working"))
+    assert len(official) == len(days)
+    assert [d for d in days if official[d]] == []
+    if year >= 2025:  # the 2024 amendment: Spring Festival 4 days, Labour Day 2
+        assert len(days) == 13
+        official_holidays = set(CalendarDay.objects.filter(date__year=year, kind="holiday").values_list("date", flat=True))
+        assert set(days) <= official_holidays
+
+
+def test_loading_the_notice_replaces_the_statutory_estimate():
+    actions.do_import_notice(NOTICE_2027)
+    cal = engine.current()
+    assert cal.is_official(date(2027, 2, 5))
+    # The law's estimate had the eve (02-05) and Qingming (04-05) off; the sample notice does not: it rules.
+    assert cal.is_working(date(2027, 2, 5)) and cal.is_working(date(2027, 4, 5))
+    assert not cal.is_working(date(2027, 2, 8))
