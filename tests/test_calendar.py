@@ -152,3 +152,22 @@ def test_loading_the_notice_replaces_the_statutory_estimate():
     # The law's estimate had the eve (02-05) and Qingming (04-05) off; the sample notice does not: it rules.
     assert cal.is_working(date(2027, 2, 5)) and cal.is_working(date(2027, 4, 5))
     assert not cal.is_working(date(2027, 2, 8))
+
+
+def test_the_upgrade_moves_open_clocks_computed_by_the_weekend_rule_alone(world):
+    import importlib
+
+    from django.apps import apps as registry
+
+    from xiaoneng.clocks.models import Clock
+
+    migration = importlib.import_module(
+        "xiaoneng.calendar.migrations.0003_recompute_provisional_clocks_with_statutory_holidays")
+    clock = clock_actions.do_start_clock(
+        kind="test", start_at=datetime(2026, 12, 28, 9, tzinfo=SH), limit=5, organ=world.tianhe_bureau
+    )
+    assert clock.due_at == datetime(2027, 1, 6, tzinfo=SH)  # due 2027-01-05: New Year's Day not counted
+    Clock.objects.filter(pk=clock.pk).update(due_at=datetime(2027, 1, 5, tzinfo=SH))  # as stored before
+    migration.recompute(registry, None)
+    clock.refresh_from_db()
+    assert clock.due_at == datetime(2027, 1, 6, tzinfo=SH) and clock.provisional
