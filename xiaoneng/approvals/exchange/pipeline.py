@@ -480,9 +480,10 @@ def _tell_duplicates(source: ExchangeSource, results: list[Result | None], dupli
             r.state = str(now.get(r.event_id, stored[r.event_id]))
             r.reason = _("该事件已收到过（%(state)s），未重复应用") % {"state": State(r.state).label}
         else:
-            r.state = str(STATE_OF_RESULT[results[first].result]) if results[first] is not None else None
             r.reason = _("同一批次中重复的事件编号")
-            r.sub_cases = results[first].sub_cases
+            if results[first] is not None:
+                r.state = str(STATE_OF_RESULT[results[first].result])
+                r.sub_cases = results[first].sub_cases
 
 
 def _tell_sub_cases(results: list[Result | None], valid: list[Event], ctx: Context, stored_rows,
