@@ -108,9 +108,9 @@ def year_view(request):
             "loaded": loaded,
             "years": CalendarYear.objects.all(),
             "months": _months(year, days, statutory),
-            "holidays": [d for d in days.values() if d.kind in ("holiday", "makeup")] or [
-                CalendarDay(date=d, is_working=False, kind="holiday", name=name) for d, name in sorted(statutory.items())
-                if d.year == year and d not in days],
+            "holidays": sorted([d for d in days.values() if d.kind in ("holiday", "makeup")] + [
+                CalendarDay(date=d, is_working=False, kind="holiday", name=name) for d, name in statutory.items()
+                if d.year == year and d not in days], key=lambda d: d.date),
             "can_manage": can_manage,
             "day_form": DayForm() if can_manage else None,
             "notice_form": NoticeForm() if can_manage else None,
