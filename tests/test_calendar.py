@@ -171,3 +171,9 @@ def test_the_upgrade_moves_open_clocks_computed_by_the_weekend_rule_alone(world)
     migration.recompute(registry, None)
     clock.refresh_from_db()
     assert clock.due_at == datetime(2027, 1, 6, tzinfo=SH) and clock.provisional
+
+
+def test_the_calendar_page_shows_a_year_not_loaded_with_its_statutory_holidays(world, login):
+    html = login(world.admin).get("/calendar/", {"year": 2027}).content.decode()
+    assert "按法定节假日推算" in html and "调休未计入" in html
+    assert 'title="元旦"' in html and html.count("· 春节") == 4
