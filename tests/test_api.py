@@ -345,10 +345,12 @@ def test_the_calendar_lists_a_whole_year_on_one_page_when_asked(world, login):
     assert working["count"] == sum(r["is_working"] for r in data["results"])
 
 
-def test_a_year_not_loaded_is_shown_by_the_weekend_rule_and_marked_provisional(world, login):
+def test_a_year_not_loaded_is_shown_with_its_statutory_holidays_and_marked_provisional(world, login):
     rows = login(world.county_handler).get(api("calendar-day-list"), {"year": 2041, "month": 1}).json()["results"]
     assert all(r["provisional"] for r in rows)
-    assert [r["is_working"] for r in rows[:7]] == [True, True, True, True, False, False, True]  # 2041-01-01 is a Tuesday
+    # 2041-01-01 is a Tuesday: New Year's Day by law, then the weekend rule.
+    assert [r["is_working"] for r in rows[:7]] == [False, True, True, True, False, False, True]
+    assert (rows[0]["kind"], rows[0]["name"]) == ("holiday", "元旦") and rows[1]["kind"] == "workday"
 
 
 @pytest.mark.parametrize("query", [{}, {"year": "abc"}, {"year": 1999}, {"year": 2026, "month": 13}])

@@ -109,3 +109,71 @@ def test_supervisors_are_warned_from_november_when_next_year_is_missing(world):
     assert status.next_year_warning(world.county_handler, today=date(2026, 11, 27)) is None
     actions.do_import_notice(NOTICE_2027)
     assert status.next_year_warning(world.province_supervisor, today=date(2026, 11, 27)) is None
+
+
+# --- years whose official arrangement is not out yet -------------------------------------------
+def test_a_year_not_loaded_keeps_the_holidays_the_law_fixes():
+    from xiaoneng.calendar.sources import statutory_holidays
+
+    assert not CalendarYear.objects.filter(year=2027).exists()
+    cal = engine.current()
+    days = statutory_holidays(2027)
+    # 全国年节及纪念日放假办法 (2024): 1 + 4 + 1 + 2 + 1 + 1 + 3 days; 2027's lunar new year is 6 February.
+    assert len(days) == 13
+    assert days[date(2027, 1, 1)] == "元旦" and days[date(2027, 10, 3)] == "国庆节"
+    assert [d for d, name in sorted(days.items()) if name == "春节"] == [
+        date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)]
+    for d in days:
+        assert not cal.is_working(d), d
+        assert not cal.is_official(d)
+    assert not cal.is_working(date(2027, 1, 1))  # a Friday
+    assert cal.is_working(date(2027, 1, 4))  # the weekend rule still holds around them
+
+
+@pytest.mark.parametrize("year", range(2004, 2027))
+def test_the_computed_statutory_days_are_days_off_in_every_official_arrangement(year):
+    """The lunar dates and the Qingming term, checked against what the State Council announced."""
+    from xiaoneng.calendar.sources import statutory_holidays
+
+    days = statutory_holidays(year)
+    official = dict(CalendarDay.objects.filter(date__in=list(days)).values_list("date", "is_working"))
+    assert len(official) == len(days)
+    assert [d for d in days if official[d]] == []
+    if year >= 2025:  # the 2024 amendment: Spring Festival 4 days, Labour Day 2
+        assert len(days) == 13
+        official_holidays = set(CalendarDay.objects.filter(date__year=year, kind="holiday").values_list("date", flat=True))
+        assert set(days) <= official_holidays
+
+
+def test_loading_the_notice_replaces_the_statutory_estimate():
+    actions.do_import_notice(NOTICE_2027)
+    cal = engine.current()
+    assert cal.is_official(date(2027, 2, 5))
+    # The law's estimate had the eve (02-05) and Qingming (04-05) off; the sample notice does not: it rules.
+    assert cal.is_working(date(2027, 2, 5)) and cal.is_working(date(2027, 4, 5))
+    assert not cal.is_working(date(2027, 2, 8))
+
+
+def test_the_upgrade_moves_open_clocks_computed_by_the_weekend_rule_alone(world):
+    import importlib
+
+    from django.apps import apps as registry
+
+    from xiaoneng.clocks.models import Clock
+
+    migration = importlib.import_module(
+        "xiaoneng.calendar.migrations.0003_recompute_provisional_clocks_with_statutory_holidays")
+    clock = clock_actions.do_start_clock(
+        kind="test", start_at=datetime(2026, 12, 28, 9, tzinfo=SH), limit=5, organ=world.tianhe_bureau
+    )
+    assert clock.due_at == datetime(2027, 1, 6, tzinfo=SH)  # due 2027-01-05: New Year's Day not counted
+    Clock.objects.filter(pk=clock.pk).update(due_at=datetime(2027, 1, 5, tzinfo=SH))  # as stored before
+    migration.recompute(registry, None)
+    clock.refresh_from_db()
+    assert clock.due_at == datetime(2027, 1, 6, tzinfo=SH) and clock.provisional
+
+
+def test_the_calendar_page_shows_a_year_not_loaded_with_its_statutory_holidays(world, login):
+    html = login(world.admin).get("/calendar/", {"year": 2027}).content.decode()
+    assert "按法定节假日推算" in html and "调休未计入" in html
+    assert 'title="元旦"' in html and html.count("· 春节") == 4

@@ -152,3 +152,13 @@ def test_bad_arguments_exit_non_zero_with_one_line_and_no_traceback(args, field,
     assert field in lines[0]
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_period_into_a_year_not_yet_announced_skips_its_statutory_holidays_and_says_so():
+    # From Monday 2026-12-28: 12-29, 12-30, 12-31, then 2027-01-01 (New Year's Day, a Friday) is not
+    # counted although 2027's arrangement is not loaded: 01-04 and 01-05 are the 4th and 5th days.
+    result = deadline("--start", "2026-12-28", "--days", "5")
+    assert result["due_date"] == "2027-01-05" and result["provisional"] is True
+    text = result["explanation"]
+    assert "元旦 01-01" in text
+    assert "2027 年安排未公布：按法定节假日推算，调休未计入" in text

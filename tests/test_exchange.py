@@ -796,3 +796,85 @@ def test_the_ingest_benchmark_runs_small_on_postgresql(db, capsys):
     assert ingest.main(["--events", "600", "--in-place", "--batch", "200"]) == 0
     out = capsys.readouterr().out
     assert "events/s" in out and "ratio" in out
+
+
+# --- what the answer tells ------------------------------------------------------------------------
+def answers(receipt):
+    return {(r["index"], r["event_id"]): r for r in receipt.body["results"]}
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_duplicate_answer_carries_the_state_of_the_event_received_before(source, fast):
+    def send(events):
+        receipt = pipeline.receive(source, json.dumps(events, ensure_ascii=False).encode(), fast=fast)
+        assert receipt.status == 200, receipt.body
+        return {r["event_id"]: r for r in receipt.body["results"] if r["result"] == "duplicate"}
+
+    bad = {**submitted("E4", "TH-2026-0004"), "applicant_name": 42}
+    send([submitted("E1"), ev("E2", "accepted", "2026-09-29T09:00", "TH-2026-0002")])  # E2 waits for its case
+    first = send([submitted("E1"), ev("E2", "accepted", "2026-09-29T09:00", "TH-2026-0002"),
+                  bad, bad, submitted("E5", "TH-2026-0005"), submitted("E5", "TH-2026-0005")])
+    assert {k: (v["state"], v["field"]) for k, v in first.items()} == {
+        "E1": ("applied", "event_id"), "E2": ("held", "event_id"), "E4": ("rejected", "event_id"),
+        "E5": ("applied", "event_id")}
+    assert all(v["reason"] for v in first.values())
+    # The submission lets E2 through in the same batch: its duplicate says what it is now.
+    again = send([submitted("E6", "TH-2026-0002"), ev("E2", "accepted", "2026-09-29T09:00", "TH-2026-0002")])
+    assert again["E2"]["state"] == "applied" == ExchangeEvent.objects.get(event_id="E2").state
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_parallel_submission_answers_each_organ_its_sub_case_number(world, matters, fast):
+    source, _key = keys.do_create_source(code="gz", organ_codes=[world.gz_bureau.credit_code])
+    gz = world.gz_bureau.credit_code
+    events = [ev("P1", "submitted", "2026-11-02T09:00", "GZ-BL-9", matter="4401-BL-001", organ=gz,
+                 applicant_name="并联"),
+              ev("P2", "submitted", "2026-11-02T09:00", "GZ-SP-9", matter="4401-SP-003", organ=gz,
+                 applicant_name="单独")]
+    receipt = pipeline.receive(source, json.dumps(events, ensure_ascii=False).encode(), fast=fast)
+    r = answers(receipt)
+    expected = [{"organ_code": c.organ.credit_code, "case_no": c.case_no}
+                for c in Case.objects.filter(parent__case_no="GZ-BL-9").select_related("organ").order_by("case_no")]
+    assert r[(0, "P1")]["result"] == "accepted" and r[(0, "P1")]["sub_cases"] == expected
+    assert {s["organ_code"] for s in expected} == {gz, world.tianhe_bureau.credit_code, world.yuexiu_bureau.credit_code}
+    assert r[(1, "P2")]["result"] == "accepted" and r[(1, "P2")]["sub_cases"] is None
+    # A system that lost the answer sends the submission again and learns the numbers from the duplicate.
+    replay = answers(pipeline.receive(source, json.dumps(events[:1], ensure_ascii=False).encode(), fast=fast))
+    assert replay[(0, "P1")]["result"] == "duplicate" and replay[(0, "P1")]["state"] == "applied"
+    assert replay[(0, "P1")]["sub_cases"] == expected
+
+
+def test_both_paths_answer_a_stream_identically(world, matters):
+    source, _key = keys.do_create_source(code="wide", organ_codes=[
+        world.tianhe_bureau.credit_code, world.gz_bureau.credit_code, world.yuexiu_bureau.credit_code])
+    from django.db import transaction
+
+    events = stream(world)
+    replies = {}
+    for fast in (False, True):
+        sid = transaction.savepoint()
+        replies[fast] = []
+        for i in range(0, len(events), 20):
+            for chunk in (events[i:i + 20], events[i:i + 20]):  # each batch twice: the second all duplicates
+                receipt = pipeline.receive(source, json.dumps(chunk, ensure_ascii=False).encode(), fast=fast)
+                replies[fast].append({k: v for k, v in receipt.body.items() if k != "batch"})
+        transaction.savepoint_rollback(sid)
+    assert replies[True] == replies[False]
+    told = [r for reply in replies[False] for r in reply["results"] if r["sub_cases"]]
+    assert [r["result"] for r in told] == ["accepted", "duplicate"]
+    assert {r["state"] for reply in replies[False] for r in reply["results"] if r["result"] == "duplicate"} >= {
+        "applied", "held"}
+
+
+def test_the_schema_documents_the_duplicates_state_and_the_sub_cases(client, world, login):
+    schema = login(world.county_handler).get("/api/v1/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    ok = schema["paths"]["/api/v1/exchange/events"]["post"]["responses"]["200"]["content"]["application/json"]
+    batch = components[ok["schema"]["$ref"].rsplit("/", 1)[-1]]
+    result = components[batch["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[-1]]
+    assert {"state", "sub_cases"} <= set(result["properties"]) and {"state", "sub_cases"} <= set(result["required"])
+    sub_case = components[result["properties"]["sub_cases"]["items"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(sub_case["properties"]) == {"organ_code", "case_no"}
+    examples = [e["value"] for e in ok["examples"].values()]
+    assert all(set(r) == {"index", "event_id", "result", "field", "reason", "state", "sub_cases"}
+               for e in examples for r in e["results"])

@@ -1,7 +1,9 @@
 """The `xiaoneng` console command: Django's manage.py under the project's name.
 
 Everything a command writes is audited as channel "command", attributed to the
-operating-system user who ran it.
+operating-system user who ran it. A command that fails because the database is not set
+up (or not reachable) says in one line what to do and exits 1, without a traceback
+(`--traceback` shows it).
 """
 import getpass
 import os
@@ -23,11 +25,23 @@ def main() -> None:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "unknown"
-    with acting_as(None, channel="command", label=f"cli:{who}"):
-        args = sys.argv[1:]
-        if args and args[0] in ALIASES:
-            args[0] = ALIASES[args[0]]
-        execute_from_command_line(["xiaoneng", *args])
+    from django.db import DatabaseError
+
+    args = sys.argv[1:]
+    if args and args[0] in ALIASES:
+        args[0] = ALIASES[args[0]]
+    try:
+        with acting_as(None, channel="command", label=f"cli:{who}"):
+            execute_from_command_line(["xiaoneng", *args])
+    except DatabaseError:
+        from xiaoneng.lib.dbready import problem
+
+        message = None if "--traceback" in args else problem()
+        if message is None:  # the database is set up: a real error, shown as such
+            raise
+        prog = f"xiaoneng {args[0]}" if args else "xiaoneng"
+        sys.stderr.write(f"{prog}: {message}\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

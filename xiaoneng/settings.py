@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "DayKindEnum": "xiaoneng.calendar.models.DayKind",
         "ClockEventKindEnum": "xiaoneng.clocks.models.ClockEvent.Kind",
         "ExchangeEventTypeEnum": "xiaoneng.approvals.exchange.schema.EVENT_TYPE_CHOICES",
+        "ExchangeEventStateEnum": "xiaoneng.approvals.exchange.schema.EVENT_STATE_CHOICES",
+        "StateEnum": "xiaoneng.clocks.models.Clock.State",  # the name clocks' state had before the one above came
     },
 }
 

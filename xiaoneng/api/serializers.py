@@ -157,7 +157,7 @@ class CalendarDaySerializer(serializers.Serializer):
     kind_display = serializers.CharField()
     name = serializers.CharField(allow_blank=True)
     source = serializers.CharField(allow_blank=True)
-    provisional = serializers.BooleanField(help_text="年度尚未载入官方日历，按周末规则推算 / weekend rule, year not loaded")
+    provisional = serializers.BooleanField(help_text="年度尚未载入官方日历，按法定节假日和周末规则推算 / year not loaded: statutory holidays and the weekend rule")
 
 
 class DeadlinePauseSerializer(serializers.Serializer):

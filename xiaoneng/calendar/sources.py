@@ -14,6 +14,7 @@ make-up working day.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from django.utils.translation import gettext as _
 
@@ -73,6 +74,60 @@ def package_years() -> dict[int, list[Day]]:
         mk = {d: f"{HOLIDAY_NAMES_ZH.get(n, n)}调休" for d, n in workdays.items() if d.year == year}
         years[year] = year_days(year, hol, mk)
     return years
+
+
+# 全国年节及纪念日放假办法: the days off everyone gets, as (first year in force, Spring Festival days
+# from the lunar new year's eve (-1) or day (0), how many, Labour Day days, whether Qingming, Dragon Boat
+# and Mid-Autumn are holidays). Versions of 1999, 2007, 2013 and 2024 (in force from 2025-01-01).
+STATUTORY_VERSIONS = (
+    (2025, -1, 4, 2, True),
+    (2014, 0, 3, 1, True),
+    (2008, -1, 3, 1, True),
+    (2000, 0, 3, 3, False),
+)
+
+
+def _lunar(year: int, month: int, day: int) -> date:
+    from lunar_python import Lunar
+
+    solar = Lunar.fromYmd(year, month, day).getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@cache
+def _statutory(year: int) -> tuple[tuple[date, str], ...]:
+    first_year, sf_from, sf_days, labour_days, traditional = next(v for v in STATUTORY_VERSIONS if year >= v[0])
+    days = [(date(year, 1, 1), HOLIDAY_NAMES_ZH["New Year's Day"])]
+    new_year = _lunar(year, 1, 1)  # always in January or February of the same year, and so is its eve
+    days += [(new_year + timedelta(days=i), HOLIDAY_NAMES_ZH["Spring Festival"]) for i in range(sf_from, sf_from + sf_days)]
+    if traditional:
+        from lunar_python import Solar
+
+        qingming = Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()["清明"]
+        days.append((date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), HOLIDAY_NAMES_ZH["Tomb-sweeping Day"]))
+        days.append((_lunar(year, 5, 5), HOLIDAY_NAMES_ZH["Dragon Boat Festival"]))
+        days.append((_lunar(year, 8, 15), HOLIDAY_NAMES_ZH["Mid-autumn Festival"]))
+    days += [(date(year, 5, 1 + i), HOLIDAY_NAMES_ZH["Labour Day"]) for i in range(labour_days)]
+    days += [(date(year, 10, 1 + i), HOLIDAY_NAMES_ZH["National Day"]) for i in range(3)]
+    return tuple(sorted(days))
+
+
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The days off the law itself fixes in `year` (2000 on), lunar dates and the Qingming term computed.
+
+    The State Council's notice for a year adds make-up working days (调休), bridges and days in lieu of
+    holidays that fall on a weekend (补假); none of those is known before it is published. So a year not
+    loaded yet counts these days as holidays and every other day by the weekend rule, and stays provisional.
+    When two fall on one day (Mid-Autumn on 1 October) the day is simply off.
+    """
+    if year < STATUTORY_VERSIONS[-1][0]:
+        raise ValueError(f"no statutory holiday rules before {STATUTORY_VERSIONS[-1][0]}")
+    return dict(_statutory(year))
+
+
+def statutory_days(year: int) -> list[Day]:
+    """Every day of a year not loaded: the statutory holidays off, the rest by the weekend rule."""
+    return year_days(year, statutory_holidays(year), {})
 
 
 class NoticeError(ValueError):

@@ -28,6 +28,6 @@ def next_year_warning(user, today: date | None = None) -> str | None:
     if year is None:
         return None
     return _(
-        "%(year)d 年的节假日安排尚未载入工作日历：跨入 %(year)d 年的时限暂按周末规则计算并标为“临时”。"
+        "%(year)d 年的节假日安排尚未载入工作日历：跨入 %(year)d 年的时限暂按法定节假日推算（调休未计入）并标为“临时”。"
         "请管理员在国务院办公厅通知发布后导入。"
     ) % {"year": year}

@@ -20,7 +20,7 @@ from xiaoneng.orgs import access
 
 from . import actions
 from .models import CalendarDay, CalendarYear
-from .sources import NoticeError
+from .sources import NoticeError, statutory_holidays
 
 MAX_NOTICE_BYTES = 256 * 1024
 
@@ -59,7 +59,8 @@ def _require(user, perm):
         raise Http404
 
 
-def _months(year: int, days: dict[date, CalendarDay]):
+def _months(year: int, days: dict[date, CalendarDay], statutory: dict[date, str]):
+    """`statutory`: the law's holidays of the years not loaded (the grid shows neighbouring months' days)."""
     cal = pycalendar.Calendar(firstweekday=0)
     months = []
     for month in range(1, 13):
@@ -68,8 +69,13 @@ def _months(year: int, days: dict[date, CalendarDay]):
             cells = []
             for d in week:
                 row = days.get(d)
-                kind = row.kind if row else ("weekend" if d.weekday() >= 5 else "workday")
-                cells.append({"date": d, "in_month": d.month == month, "kind": kind, "name": row.name if row else ""})
+                if row:
+                    kind, name = row.kind, row.name
+                elif d in statutory:
+                    kind, name = "holiday", statutory[d]
+                else:
+                    kind, name = ("weekend" if d.weekday() >= 5 else "workday"), ""
+                cells.append({"date": d, "in_month": d.month == month, "kind": kind, "name": name})
             weeks.append(cells)
         months.append({"number": month, "weeks": weeks})
     return months
@@ -85,6 +91,9 @@ def year_view(request):
     year = min(max(year, 2000), 2060)
     days = {d.date: d for d in CalendarDay.objects.filter(date__year=year)}
     loaded = CalendarYear.objects.filter(year=year).first()
+    loaded_years = set(CalendarYear.objects.filter(year__in=(year - 1, year, year + 1)).values_list("year", flat=True))
+    statutory = {d: name for y in (year - 1, year, year + 1) if y not in loaded_years and 2000 <= y <= 2060
+                 for d, name in statutory_holidays(y).items()}
     if request.GET.get("export") == "xlsx":
         rows = ((d.date, _("是") if d.is_working else _("否"), d.get_kind_display(), d.name, d.source) for d in days.values())
         return xlsx_response(
@@ -98,8 +107,10 @@ def year_view(request):
             "year": year,
             "loaded": loaded,
             "years": CalendarYear.objects.all(),
-            "months": _months(year, days),
-            "holidays": [d for d in days.values() if d.kind in ("holiday", "makeup")],
+            "months": _months(year, days, statutory),
+            "holidays": sorted([d for d in days.values() if d.kind in ("holiday", "makeup")] + [
+                CalendarDay(date=d, is_working=False, kind="holiday", name=name) for d, name in statutory.items()
+                if d.year == year and d not in days], key=lambda d: d.date),
             "can_manage": can_manage,
             "day_form": DayForm() if can_manage else None,
             "notice_form": NoticeForm() if can_manage else None,

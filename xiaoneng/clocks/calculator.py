@@ -13,7 +13,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from xiaoneng.calendar import engine as calendar_engine
-from xiaoneng.lib.workdays import CALENDAR, WORKING, OutOfRange, Pause, end_of_day, index_day
+from xiaoneng.lib.workdays import CALENDAR, WORKING, OutOfRange, Pause, WorkCalendar, end_of_day, index_day
 
 from . import explain
 from .engine import tz, warn_settings
@@ -80,9 +80,12 @@ def build_query(start, days, unit=WORKING, pauses=(), extend=0) -> Query:
     )
 
 
-def calculate(query: Query) -> dict:
-    """The due date, its instant, the days counted, provisional flag and explanation."""
-    cal = calendar_engine.current()
+def calculate(query: Query, cal: WorkCalendar | None = None) -> dict:
+    """The due date, its instant, the days counted, provisional flag and explanation.
+
+    `cal`: the calendar to use; by default the one in force (the database's).
+    """
+    cal = cal or calendar_engine.current()
     warn_days, warn_share = warn_settings()
     try:
         result = cal.compute(query.start, query.days, query.unit, query.pauses, query.extend, warn_days, warn_share)

@@ -96,7 +96,12 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
             } + due_text
         parts.append(due_text)
     if result.provisional:
-        parts.append(_("注意：用到了尚未载入官方节假日安排的年份，按周末规则临时计算"))
+        last = max(end, s)
+        years = cal.unofficial_years(s, last) or [index_day(last).year]
+        parts.append(
+            _("%(years)s 年安排未公布：按法定节假日推算，调休未计入")
+            % {"years": _("、").join(str(y) for y in years)}
+        )
     return _("；").join(parts) + _("。")
 
 

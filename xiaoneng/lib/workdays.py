@@ -16,8 +16,10 @@ which is one `searchsorted` for any number of clocks at once. Legal semantics
 * in calendar-day mode a period whose last day is not a working day ends at 24:00 of
   the next working day.
 
-Days whose year has not been loaded from an official notice follow the weekend rule
-and are flagged `provisional`; any result that used such a day is provisional too.
+Days whose year has not been loaded from an official notice are flagged `provisional`
+(any result that used such a day is provisional too): the caller marks the holidays the
+law fixes as days off (calendar.sources.statutory_holidays) and the rest follows the
+weekend rule, with no make-up working days, which only the notice can tell.
 """
 from __future__ import annotations
 
@@ -243,6 +245,11 @@ class WorkCalendar:
                 runs.append([i, i, name])
         # A holiday run usually swallows the weekend beside it; show the whole break.
         return [(x, y, n) for x, y, n in runs]
+
+    def unofficial_years(self, a: int, b: int) -> list[int]:
+        """The years with days in [a, b] that are not loaded from an official notice."""
+        return [y for y in range(index_day(a).year, index_day(b).year + 1)
+                if not self.official[day_index(max(date(y, 1, 1), index_day(a)))]]
 
     def makeup_days(self, a: int, b: int) -> list[int]:
         """Make-up working days (working Saturdays and Sundays) in [a, b]."""

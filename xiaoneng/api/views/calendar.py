@@ -3,7 +3,8 @@
 Calendar days belong to no region, so `access.scoped` (which needs a region or organ
 field) cannot filter them; `access.has_perm` is the gate instead, and a user without
 the permission gets an empty list, like every other list. A year the calendar has not
-loaded is shown by the weekend rule with every day marked provisional.
+loaded is shown with the holidays the law fixes (calendar.sources.statutory_holidays)
+and otherwise by the weekend rule, every day marked provisional: the days the clocks use.
 """
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xiaoneng.calendar.models import CalendarDay, CalendarYear, DayKind
+from xiaoneng.calendar.sources import statutory_holidays
 from xiaoneng.clocks import calculator
 from xiaoneng.orgs import access
 
@@ -41,19 +43,22 @@ def _day(d: date, is_working: bool, kind: str, name: str, source: str, provision
 
 
 def year_days(year: int, month: int | None = None) -> list[dict]:
-    """The days of `year` (or of one month), from the table or by the weekend rule."""
+    """The days of `year` (or of one month), from the table or by the law's holidays and the weekend rule."""
     first = date(year, month or 1, 1)
     last = (date(year, month + 1, 1) - timedelta(days=1)) if month and month < 12 else date(year, 12, 31)
     rows = {
         row.date: row for row in CalendarDay.objects.filter(date__gte=first, date__lte=last).order_by("date")
     }
     provisional = not CalendarYear.objects.filter(year=year).exists()
+    statutory = statutory_holidays(year) if provisional else {}
     out = []
     d = first
     while d <= last:
         row = rows.get(d)
         if row is not None:
             out.append(_day(d, row.is_working, row.kind, row.name, row.source, provisional))
+        elif d in statutory:
+            out.append(_day(d, False, DayKind.HOLIDAY, statutory[d], "statutory-rule", provisional))
         else:
             working = d.weekday() < 5
             kind = DayKind.WORKDAY if working else DayKind.WEEKEND
@@ -71,8 +76,9 @@ class CalendarDayViewSet(ErrorFormatMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="工作日日历 / Working-day calendar",
         description=(
-            "某年每一天：是否工作日、类型（含调休上班）、节日名称、来源。未载入官方日历的年份按周末规则推算，provisional=true。"
-            " / Every day of a year; years not loaded follow the weekend rule and are marked provisional."
+            "某年每一天：是否工作日、类型（含调休上班）、节日名称、来源。未载入官方日历的年份按法定节假日（元旦、春节、清明、劳动节、端午、中秋、国庆）和周末规则推算，调休未计入，provisional=true。"
+            " / Every day of a year; a year not loaded shows the statutory holidays and otherwise the weekend"
+            " rule (no make-up working days), every day marked provisional."
         ),
         parameters=[p.CalendarParams],
         responses={200: s.CalendarDaySerializer(many=True), **error_responses()},

@@ -106,9 +106,12 @@ class ExchangeEventsView(ErrorFormatMixin, APIView):
         description=(
             "一批事件（JSON 数组，最多 `exchange_batch_max_events` 条，默认 1000）。原始请求体先保存，再逐条校验、应用；"
             "每条事件各有结果：accepted（已应用）、held（等待前序事件，到时自动应用，超时标记）、duplicate（同一来源同一"
-            "event_id 已收到过，不重复应用）、rejected（附字段和原因；修正后可用同一 event_id 重发）。一条坏事件不影响其他事件。"
+            "event_id 已收到过，不重复应用；state 给出该事件现在的状态）、rejected（附字段和原因；修正后可用同一 event_id "
+            "重发）。一条坏事件不影响其他事件。并联审批申请的 submitted 事件应用后，sub_cases 列出各机关的子办件编号。"
             "\n\nA JSON array of events (at most `exchange_batch_max_events`, default 1000). The raw body is stored first; "
-            "each event gets its own result. A replay changes nothing; out-of-order events are held until their turn."
+            "each event gets its own result. A replay changes nothing (a duplicate's `state` tells the stored event's "
+            "state); out-of-order events are held until their turn. An applied submission of a parallel application "
+            "lists each organ's sub-case number in `sub_cases`."
         ),
         request=EventSerializer(many=True),
         responses={

@@ -11,7 +11,9 @@ file import calls. Both end in `process()`:
 3. `process()` runs in one transaction that locks the batch row and the source row
    (batches of one source are processed one at a time) and calls `apply_events()`:
    a. every event gets its own result; an event id seen before (in this batch or
-      stored, unless it was rejected) is a duplicate and changes nothing;
+      stored, unless it was rejected) is a duplicate and changes nothing, and its
+      answer carries the state that event is in (`state`: applied, held, expired, or
+      rejected for the same id twice in one batch);
    b. each event is validated (schema.validate);
    c. the events still held for the same cases are taken up again;
    d. all are checked against the source's organs and the catalogue (rules.Context);
@@ -22,6 +24,9 @@ file import calls. Both end in `process()`:
       its lag (received − occurred); held events that moved are updated;
    g. held events of other sources for these cases, and those of parallel applications
       whose sub-cases moved, are offered again; `exchange_processed` is sent.
+   h. the answer of an applied submission of a parallel application (and of a duplicate
+      of one) lists its sub-cases (`sub_cases`: each co-organ's credit code and the case
+      number it reports under), the same whichever path applied it.
    Notifications to applicants are left in the outbox for the background sender
    (`outbox.deferred()`): a batch queues hundreds, and the system that sent it must
    not wait for the SMS gateway.
@@ -88,11 +93,15 @@ class Result:
     result: str
     field: str | None = None
     reason: str | None = None
+    state: str | None = None  # a duplicate: the state the event already received is in
+    sub_cases: list[dict] | None = None  # an applied parallel submission: [{"organ_code", "case_no"}, …]
 
     def as_dict(self) -> dict:
         return {"index": self.index, "event_id": self.event_id, "result": self.result,
                 "field": self.field or None if self.result != ACCEPTED else None,
-                "reason": self.reason or None if self.result != ACCEPTED else None}
+                "reason": self.reason or None if self.result != ACCEPTED else None,
+                "state": self.state if self.result == DUPLICATE else None,
+                "sub_cases": self.sub_cases}
 
 
 @dataclass
@@ -350,18 +359,19 @@ def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple
     rows: dict[str, dict] = {}  # event_id → ExchangeEvent row to insert
     # (a) duplicates: within the batch, then against stored events
     ids = [_event_id(obj) for _i, obj in items]
-    stored = stored_states(source, [i for i in ids if i])
+    stored_rows = stored_events(source, [i for i in ids if i], STORED_FIELDS)
+    stored = {ev_id: state for ev_id, state, *_rest in stored_rows}
     resent_rejected = [i for i, state in stored.items() if state == State.REJECTED]
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # event id → position of its first occurrence in this batch
+    duplicates: dict[int, int | None] = {}  # position → that first occurrence (None: stored before)
     candidates: list[tuple[int, str | None, object]] = []
     for pos, ((index, obj), ev_id) in enumerate(zip(items, ids, strict=True)):
         if ev_id is not None and (ev_id in seen or stored.get(ev_id, State.REJECTED) != State.REJECTED):
-            why = _("同一批次中重复的事件编号") if ev_id in seen else _("该事件已收到过（%(state)s），未重复应用") % {
-                "state": State(stored[ev_id]).label}
-            results[pos] = Result(index, ev_id, DUPLICATE, "event_id", why)
+            results[pos] = Result(index, ev_id, DUPLICATE, "event_id")  # the reason once its state is final
+            duplicates[pos] = seen.get(ev_id)
             continue
         if ev_id is not None:
-            seen.add(ev_id)
+            seen[ev_id] = pos
         candidates.append((pos, ev_id, obj))
     if resent_rejected:  # a corrected event may be sent again under the id that was rejected
         ExchangeEvent.objects.filter(source=source, event_id__in=resent_rejected, state=State.REJECTED).delete()
@@ -446,9 +456,65 @@ def apply_events(source: ExchangeSource, batch: ExchangeBatch, items: list[tuple
                 v = changed[r.event_id]
                 results[pos] = Result(r.index, r.event_id, ACCEPTED) if v.action == APPLIED else Result(
                     r.index, r.event_id, REJECTED, v.field, v.reason)
+    # (h) what the answers tell beyond the result: sub-cases, and the state of what was received before
+    _tell_sub_cases(results, valid, ctx, stored_rows, duplicates)
+    _tell_duplicates(source, results, duplicates, stored)
     late = sum(1 for row in rows.values() if row["lag_seconds"] is not None and row["lag_seconds"] > late_after)
     announce(batch, list(rows.values()), [u[0] for u in updates])
     return [r for r in results if r is not None], late, released
+
+
+STATE_OF_RESULT = {ACCEPTED: State.APPLIED, HELD: State.HELD, REJECTED: State.REJECTED}
+
+
+def _tell_duplicates(source: ExchangeSource, results: list[Result | None], duplicates: dict[int, int | None],
+                     stored: dict[str, str]) -> None:
+    """Give each duplicate the state its event is in now, after this batch: the first occurrence's in this
+    batch, or the stored one's (read again if it was waiting, as this batch may have let it through)."""
+    waiting = [results[pos].event_id for pos, first in duplicates.items()
+               if first is None and stored[results[pos].event_id] != State.APPLIED]
+    now = dict(stored_events(source, waiting, ["event_id", "state"])) if waiting else {}
+    for pos, first in duplicates.items():
+        r = results[pos]
+        if first is None:
+            r.state = str(now.get(r.event_id, stored[r.event_id]))
+            r.reason = _("该事件已收到过（%(state)s），未重复应用") % {"state": State(r.state).label}
+        else:
+            r.reason = _("同一批次中重复的事件编号")
+            if results[first] is not None:
+                r.state = str(STATE_OF_RESULT[results[first].result])
+                r.sub_cases = results[first].sub_cases
+
+
+def _tell_sub_cases(results: list[Result | None], valid: list[Event], ctx: Context, stored_rows,
+                    duplicates: dict[int, int | None]) -> None:
+    """A parallel application opens a sub-case with the lead organ and each co-organ, numbered `<no>-01`… in
+    the order of the organs' ids (actions.do_submit_case): the answer tells each organ's system its number.
+    One query, and none unless an applied submission of a parallel matter (or a duplicate of a submission
+    applied before, whose matter is not looked up) is in the batch."""
+    wanted: dict[str, list[Result]] = {}
+    for ev in valid:
+        r = results[ev.pos]
+        if ev.type != "submitted" or r.result != ACCEPTED:
+            continue
+        matter = ctx.matters.get(ev.matter_code)
+        version = matter.version_at(ev.occurred_at) if matter else None
+        if version is not None and version.obj.is_parallel:
+            wanted.setdefault(ev.case_no, []).append(r)
+    submissions = {ev_id: case_no for ev_id, state, type_, case_no in stored_rows
+                   if state == State.APPLIED and type_ == "submitted"}
+    for pos, first in duplicates.items():
+        if first is None and results[pos].event_id in submissions:
+            wanted.setdefault(submissions[results[pos].event_id], []).append(results[pos])
+    if not wanted:
+        return
+    subs: dict[str, list[dict]] = {}
+    for parent, case_no, organ_code in Case.objects.filter(parent__case_no__in=list(wanted)).order_by(
+            "case_no").values_list("parent__case_no", "case_no", "organ__credit_code"):
+        subs.setdefault(parent, []).append({"organ_code": organ_code, "case_no": case_no})
+    for case_no, answers in wanted.items():
+        for r in answers:
+            r.sub_cases = subs.get(case_no)
 
 
 def announce(batch: ExchangeBatch | None, events: list[Row], changed_ids=()) -> None:
@@ -489,15 +555,19 @@ def _stored_update(ev: Event, verdict, now) -> tuple | None:
     return None
 
 
-def stored_states(source: ExchangeSource, event_ids: list[str]) -> dict[str, str]:
-    """{event id: state} of the events of `source` already stored under these ids."""
+STORED_FIELDS = ["event_id", "state", "type", "case_no"]
+
+
+def stored_events(source: ExchangeSource, event_ids: list[str], fields: list[str]) -> list[tuple]:
+    """`fields` of the events of `source` already stored under these ids."""
     if connection.vendor != "postgresql":
-        return dict(ExchangeEvent.objects.filter(source=source, event_id__in=event_ids).values_list("event_id", "state"))
+        return list(ExchangeEvent.objects.filter(source=source, event_id__in=event_ids).values_list(*fields))
     # A thousand ids as one array parameter, not a thousand literals in the SQL text.
-    return dict(fetch_binary(
-        f'SELECT {columns(ExchangeEvent, ["event_id", "state"])} FROM "{ExchangeEvent._meta.db_table}" '
+    return [tuple(row) for row in fetch_binary(
+        f'SELECT {columns(ExchangeEvent, fields)} FROM "{ExchangeEvent._meta.db_table}" '
         f'WHERE {columns(ExchangeEvent, ["source_id"])} = %s AND {columns(ExchangeEvent, ["event_id"])} = ANY(%b)',
-        [source.pk, event_ids]))
+        [source.pk, event_ids])]
+
 
 
 HELD_FIELDS = ("id", "source_id", "case_no", "state", "payload", "received_at", "error_field", "error_reason")

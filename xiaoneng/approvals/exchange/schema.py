@@ -340,12 +340,30 @@ EventSerializer = type(
 )
 
 
+# The states of a stored event (models.ExchangeEvent.State), as a duplicate's answer names them.
+EVENT_STATE_CHOICES = [(c, c) for c in ("applied", "held", "expired", "rejected")]
+
+
+class SubCaseSerializer(serializers.Serializer):
+    organ_code = serializers.CharField(help_text="机关统一社会信用代码 / the organ's credit code")
+    case_no = serializers.CharField(help_text="该机关报送子办件事件时用的办件编号 / the case number its events use")
+
+
 class EventResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="在请求数组中的位置（从0起）/ position in the request array")
     event_id = serializers.CharField(allow_null=True)
     result = serializers.ChoiceField(choices=[(c, c) for c in ("accepted", "held", "duplicate", "rejected")])
     field = serializers.CharField(allow_null=True, help_text="出错的字段 / offending field")
     reason = serializers.CharField(allow_null=True, help_text="原因（中文，或按 Accept-Language）/ reason")
+    state = serializers.ChoiceField(
+        choices=EVENT_STATE_CHOICES, allow_null=True,
+        help_text="仅 duplicate：先前收到的同一事件现在的状态（本批处理之后）；其余为 null"
+                  " / duplicate only: the state the event received before is in now (after this batch)")
+    sub_cases = SubCaseSerializer(
+        many=True, allow_null=True,
+        help_text="仅并联审批申请的 submitted 事件（已应用，或其 duplicate）：各机关的子办件编号，按机关 id 顺序编为"
+                  " <case_no>-01、-02…；其余为 null / a parallel application's applied submission (or a duplicate of it):"
+                  " each organ's sub-case, numbered <case_no>-01, -02… in the order of the organs' ids; otherwise null")
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -379,15 +397,31 @@ EXAMPLE_BATCH = [
 EXAMPLE_RESULT = {
     "batch": 41, "received": 3, "accepted": 2, "held": 0, "duplicate": 0, "rejected": 1, "late": 0, "released": 0,
     "results": [
-        {"index": 0, "event_id": "TH-20260928-0001", "result": "accepted", "field": None, "reason": None},
-        {"index": 1, "event_id": "TH-20260929-0002", "result": "accepted", "field": None, "reason": None},
+        {"index": 0, "event_id": "TH-20260928-0001", "result": "accepted", "field": None, "reason": None,
+         "state": None, "sub_cases": None},
+        {"index": 1, "event_id": "TH-20260929-0002", "result": "accepted", "field": None, "reason": None,
+         "state": None, "sub_cases": None},
         {"index": 2, "event_id": "TH-20261009-0003", "result": "rejected", "field": "step",
-         "reason": "环节顺序不符：当前环节是“受理审查”，收到“审查”"},
+         "reason": "环节顺序不符：当前环节是“受理审查”，收到“审查”", "state": None, "sub_cases": None},
+    ],
+}
+EXAMPLE_PARALLEL = {
+    "batch": 44, "received": 2, "accepted": 1, "held": 0, "duplicate": 1, "rejected": 0, "late": 0, "released": 0,
+    "results": [
+        {"index": 0, "event_id": "GZ-20261102-0001", "result": "accepted", "field": None, "reason": None,
+         "state": None, "sub_cases": [
+             {"organ_code": "11440100MB2C11223X", "case_no": "GZ-BL-2026-000045-01"},
+             {"organ_code": "11440106MB2C33445X", "case_no": "GZ-BL-2026-000045-02"},
+             {"organ_code": "11440104MB2C55667X", "case_no": "GZ-BL-2026-000045-03"}]},
+        {"index": 1, "event_id": "GZ-20261101-0009", "result": "duplicate", "field": "event_id",
+         "reason": "该事件已收到过（等待前序事件），未重复应用", "state": "held", "sub_cases": None},
     ],
 }
 EXAMPLES = [
     OpenApiExample("一批事件 A batch", value=EXAMPLE_BATCH, request_only=True),
     OpenApiExample("逐条结果 Per-event results", value=EXAMPLE_RESULT, response_only=True, status_codes=["200"]),
+    OpenApiExample("并联审批与重复 Sub-cases and a duplicate", value=EXAMPLE_PARALLEL, response_only=True,
+                   status_codes=["200"]),
     OpenApiExample(
         "格式错误 Malformed body", response_only=True, status_codes=["400"],
         value={"batch": 42, "detail": "请求体不是有效的 JSON：第 1 行第 2 列",

@@ -2,8 +2,12 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from xiaoneng.calendar import engine as calendar_engine
+from xiaoneng.calendar.models import CalendarDay, CalendarRevision, CalendarYear
 from xiaoneng.clocks.calculator import CalculatorError, build_query, calculate
+from xiaoneng.lib.dbready import tables_exist
 
 
 def _one_line_error(message):
@@ -37,7 +41,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             query = build_query(options["start"], options["days"], options["unit"], options["pause"], options["extend"])
-            result = calculate(query)
+            cal = None
+            if not tables_exist(CalendarDay, CalendarYear, CalendarRevision):
+                # The calculator needs no database: without one it counts on the calendar installed with
+                # the program (what `migrate` would load), and says so on stderr so stdout stays the answer.
+                import chinese_calendar
+
+                cal = calendar_engine.bundled()
+                sys.stderr.write(_("注意：数据库尚未初始化或无法连接，按随程序安装的日历（chinesecalendar %(version)s）"
+                                   "计算，未含管理员导入或修改的日期") % {"version": chinese_calendar.__version__} + "\n")
+            result = calculate(query, cal)
         except CalculatorError as exc:
             sys.stderr.write(f"xiaoneng deadline: error: {exc.message}\n")
             sys.exit(2)
