@@ -74,6 +74,8 @@ def test_a_clock_started_at_a_deemed_acceptance_explains_why(world):
     words = engine.explain_clock(clock)
     assert "视为受理之日" in words and "第三十二条" in words
     assert "视为受理" not in engine.explain_clock(start(world))
+    with translation.override("en"):
+        assert "deemed accepted" in engine.explain_clock(clock) and "Art. 32" in engine.explain_clock(clock)
     with pytest.raises(actions.ClockError):
         start(world, start_reason="whenever")
 
