@@ -354,6 +354,15 @@ def test_it_refuses_an_extension_after_the_legal_period_ended_with_a_form_error(
     assert Clock.objects.get(pk=legal.pk).due_at == legal.due_at
 
 
+
+def test_the_case_page_marks_an_extension_a_system_reported_after_the_period(world, matters, login):
+    case = submit(matters.licence, "TH-LATE-EXT2", when=ago(days=60))
+    actions.do_accept_case(case, at=ago(days=59))
+    actions.do_extend_case(case, days=10, reasons="需现场核查", approver_name="李局长", at=ago(days=1), record_late=True)
+    html = text(login(world.county_handler).get(reverse("approvals:case", args=[case.pk])))
+    assert "期限届满后延长" in html and "不产生效力" in html
+
+
 def test_errors_raised_by_the_action_itself_name_the_field_in_words(world, matters, login):
     client = login(world.county_handler)
     case = submit(matters.licence, "TH-STEP")
