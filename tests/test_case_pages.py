@@ -339,6 +339,30 @@ def test_bad_input_comes_back_as_a_form_error_naming_the_field(world, matters, l
     assert revision(case) == before  # nothing happened
 
 
+def test_it_refuses_an_extension_after_the_legal_period_ended_with_a_form_error(world, matters, login):
+    case = submit(matters.licence, "TH-LATE-EXT", when=ago(days=60))
+    actions.do_accept_case(case, at=ago(days=59))  # the legal 20 working days have run out since
+    legal = Case.objects.select_related("legal_clock").get(pk=case.pk).legal_clock
+    before = revision(case)
+    response = act(login(world.county_handler), case, "extend",
+                   {"days": "10", "reasons": "需现场核查", "approver_name": "李局长"})
+    assert response.status_code == 200
+    errors = response.context["failed"].non_field_errors()
+    assert any("届满" in e and "第四十二条" in e for e in errors), errors
+    assert "不能再延长" in text(response)
+    assert revision(case) == before and not fresh(case).extended
+    assert Clock.objects.get(pk=legal.pk).due_at == legal.due_at
+
+
+
+def test_the_case_page_marks_an_extension_a_system_reported_after_the_period(world, matters, login):
+    case = submit(matters.licence, "TH-LATE-EXT2", when=ago(days=60))
+    actions.do_accept_case(case, at=ago(days=59))
+    actions.do_extend_case(case, days=10, reasons="需现场核查", approver_name="李局长", at=ago(days=1), record_late=True)
+    html = text(login(world.county_handler).get(reverse("approvals:case", args=[case.pk])))
+    assert "期限届满后延长" in html and "不产生效力" in html
+
+
 def test_errors_raised_by_the_action_itself_name_the_field_in_words(world, matters, login):
     client = login(world.county_handler)
     case = submit(matters.licence, "TH-STEP")

@@ -9,6 +9,7 @@ from xiaoneng.approvals import actions, catalogue
 from xiaoneng.approvals.models import Case, CaseEvent, StatusChange
 from xiaoneng.approvals.risk import is_at_risk
 from xiaoneng.approvals.workflow import TransitionError
+from xiaoneng.clocks import engine
 from xiaoneng.clocks.models import Clock
 from xiaoneng.notify.models import Message
 
@@ -174,7 +175,9 @@ def test_steps_run_in_order_and_report_a_wrong_order(matters):
 
 
 def test_a_first_review_by_a_lower_organ_has_twenty_working_days(world, matters):
-    case, _ = submit(matters.first_review, no="GZ-2026-0001", first_review_organ=world.tianhe_bureau)
+    # Received the same morning: a timely acceptance (a late one counts from receipt, below).
+    case, _ = submit(matters.first_review, no="GZ-2026-0001", when="2026-11-02T08:30",
+                     first_review_organ=world.tianhe_bureau)
     actions.do_accept_case(case, at=at("2026-11-02T09:00"))
     review = case.steps.get(step__is_first_review=True)
     assert review.organ == world.tianhe_bureau and review.clock.kind == "case.first_review"
@@ -302,3 +305,97 @@ def test_fee_decimal_places(matters):
     case, _ = submit(matters.paid, no="TH-FEE-3")
     with pytest.raises(actions.CaseError):
         actions.do_charge_fee(case, amount=Decimal("1.001"))
+
+
+# --- an extension must be approved within the period it extends (Art. 42) ---------------------------
+def test_it_refuses_an_extension_after_the_legal_period_ended_and_changes_nothing(matters):
+    case, _ = submit(matters.licence)
+    actions.do_accept_case(case, at=at("2026-09-29T09:00"))
+    legal, promise = fresh(case).legal_clock, fresh(case).promise_clock
+    late = legal.due_at + timedelta(days=1)
+    with pytest.raises(actions.CaseError) as info:
+        actions.do_extend_case(case, days=10, reasons="需现场核查", approver_name="李局长", at=late)
+    assert info.value.field == "at" and "届满" in info.value.message and "第四十二条" in info.value.message
+    case = fresh(case)
+    assert not case.extended and not CaseEvent.objects.filter(case=case, kind="extend").exists()
+    assert (case.legal_clock.due_at, case.legal_clock.extension_days) == (legal.due_at, 0)
+    assert (case.promise_clock.due_at, case.promise_clock.extension_days) == (promise.due_at, 0)
+    assert not Message.objects.filter(ref=case.case_no, kind="case.extended").exists()
+
+
+def test_an_extension_on_the_last_day_of_the_period_is_still_in_time(matters):
+    case, _ = submit(matters.licence)
+    actions.do_accept_case(case, at=at("2026-09-29T09:00"))
+    due = fresh(case).legal_clock.due_at
+    actions.do_extend_case(case, days=5, reasons="需现场核查", approver_name="李局长", at=due - timedelta(minutes=1))
+    assert fresh(case).extended and fresh(case).legal_clock.due_at > due
+
+
+def test_an_extension_recorded_after_the_period_keeps_the_clock_overdue_against_the_original_date(matters):
+    """What an organ's system reports (the exchange): kept on the timeline, extends nothing."""
+    case, _ = submit(matters.licence)
+    actions.do_accept_case(case, at=at("2026-09-29T09:00"))
+    due = fresh(case).legal_clock.due_at
+    actions.do_extend_case(case, days=10, reasons="需现场核查", approver_name="李局长", at=due + timedelta(days=3),
+                           record_late=True)
+    case = fresh(case)
+    event = CaseEvent.objects.get(case=case, kind="extend")
+    assert event.data["late"] is True and event.data["days"] == 10
+    assert case.legal_clock.due_at == due and case.legal_clock.extension_days == 0
+    assert case.legal_clock.is_overdue(due + timedelta(days=4)) and not case.extended
+    assert not case.legal_clock.extensions.exists()
+
+
+def test_an_extension_after_the_promise_ended_extends_only_the_legal_clock(matters):
+    case, _ = submit(matters.licence)
+    actions.do_accept_case(case, at=at("2026-09-29T09:00"))
+    legal, promise = fresh(case).legal_clock, fresh(case).promise_clock
+    when = promise.due_at + timedelta(days=1)
+    assert when < legal.due_at
+    actions.do_extend_case(case, days=10, reasons="需现场核查", approver_name="李局长", at=when)
+    case = fresh(case)
+    assert case.extended and case.legal_clock.due_at > legal.due_at
+    assert case.promise_clock.due_at == promise.due_at and case.promise_clock.extension_days == 0
+    assert CaseEvent.objects.get(case=case, kind="extend").data["late_clocks"] == ["case.promise"]
+
+
+def test_it_refuses_a_parallel_extension_after_the_joint_period_ended(matters):
+    case, _ = submit(matters.parallel, no="GZ-BL-LATE", when="2026-11-02T09:00")
+    actions.do_accept_case(case, at=at("2026-11-03T09:00"))
+    joint = fresh(case).legal_clock
+    with pytest.raises(actions.CaseError) as info:
+        actions.do_extend_case(case, days=15, reasons="复杂", approver_name="市长", at=joint.due_at + timedelta(hours=1))
+    assert info.value.field == "at"
+    assert fresh(case).legal_clock.due_at == joint.due_at and not fresh(case).extended
+
+
+# --- a deemed acceptance (Art. 32) starts every clock counted from acceptance -----------------------
+def test_a_late_acceptance_starts_the_first_step_clock_at_receipt(matters):
+    case, _ = submit(matters.licence, when="2026-09-28T10:00")
+    actions.do_accept_case(case, at=at("2026-10-15T09:00"))
+    step = case.steps.get(step__name="审查")
+    assert step.started_at == case.received_at and step.clock.start_at == case.received_at
+    assert step.clock.start_reason == "deemed.late_acceptance"
+    assert fresh(case).legal_clock.start_reason == "deemed.late_acceptance"
+
+
+def test_after_a_late_correction_notice_the_first_review_counts_from_receipt(world, matters):
+    case, _ = submit(matters.first_review, no="GZ-2026-0009", when="2026-11-02T09:00",
+                     first_review_organ=world.tianhe_bureau)
+    actions.do_request_correction(case, items=["补充材料"], at=at("2026-11-20T09:00"))  # after five working days
+    actions.do_mark_corrected(case, at=at("2026-11-24T09:00"))
+    actions.do_accept_case(case, at=at("2026-11-25T09:00"))
+    review = case.steps.get(step__is_first_review=True)
+    assert review.clock.start_at == case.received_at
+    assert review.clock.due_at == midnight_after("2026-11-30")  # as if accepted on receipt
+    assert review.clock.start_reason == "deemed.late_correction"
+    words = engine.explain_clock(review.clock)
+    assert "视为受理" in words and "补正" in words and "第三十二条" in words
+
+
+def test_a_timely_acceptance_starts_the_first_step_at_acceptance(matters):
+    case, _ = submit(matters.licence)
+    actions.do_accept_case(case, at=at("2026-09-29T09:00"))
+    step = case.steps.get(step__name="审查")
+    assert step.clock.start_at == at("2026-09-29T09:00") and step.clock.start_reason == ""
+    assert "视为受理" not in engine.explain_clock(step.clock)

@@ -51,9 +51,33 @@ def test_an_extension_needs_reasons_and_an_approver_and_respects_the_legal_maxim
         actions.do_extend_clock(clock, days=10, reason="情况复杂")
     with pytest.raises(actions.ClockError):
         actions.do_extend_clock(clock, days=11, reason="情况复杂", approver_name="局长", max_total=10)
-    actions.do_extend_clock(clock, days=10, reason="情况复杂", approver_name="局长", max_total=10)
+    actions.do_extend_clock(clock, days=10, reason="情况复杂", approver_name="局长", max_total=10,
+                            at=at("2026-10-20T09:00"))
     clock.refresh_from_db()
     assert clock.extension_days == 10 and clock.due_at == at("2026-11-14T00:00")
+
+
+def test_it_refuses_an_extension_after_the_period_ended(world):
+    clock = start(world)  # due 2026-10-30 24:00
+    with pytest.raises(actions.ClockError, match="届满"):
+        actions.do_extend_clock(clock, days=5, reason="情况复杂", approver_name="局长", at=at("2026-10-31T09:00"))
+    clock.refresh_from_db()
+    assert clock.extension_days == 0 and clock.due_at == at("2026-10-31T00:00") and not clock.extensions.exists()
+    # while it stands still (an open pause) the period has not run out
+    actions.do_pause_clock(clock, at=at("2026-10-29T09:00"), reason="专家评审")
+    actions.do_extend_clock(clock, days=5, reason="情况复杂", approver_name="局长", at=at("2026-11-02T09:00"))
+    assert Clock.objects.get(pk=clock.pk).extension_days == 5
+
+
+def test_a_clock_started_at_a_deemed_acceptance_explains_why(world):
+    clock = start(world, start_reason="deemed.late_acceptance")
+    words = engine.explain_clock(clock)
+    assert "视为受理之日" in words and "第三十二条" in words
+    assert "视为受理" not in engine.explain_clock(start(world))
+    with translation.override("en"):
+        assert "deemed accepted" in engine.explain_clock(clock) and "Art. 32" in engine.explain_clock(clock)
+    with pytest.raises(actions.ClockError):
+        start(world, start_reason="whenever")
 
 
 def test_a_clock_refuses_naive_times(world):

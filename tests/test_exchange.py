@@ -292,6 +292,45 @@ def test_an_event_before_its_case_is_held_and_applied_when_the_submission_arrive
     assert case.status == "certified"
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_extension_reported_after_the_legal_period_is_recorded_but_the_case_stays_overdue(source, fast):
+    from xiaoneng.clocks import monitor
+    from xiaoneng.supervision.models import Alert
+
+    events = [submitted("L1", when="2026-10-08T10:00"), ev("L2", "accepted", "2026-10-09T09:00"),
+              ev("L3", "extended", "2026-11-20T09:00", days=10, reasons="需现场核查", approver="李局长")]
+    receipt = pipeline.receive(source, json.dumps(events[:2]).encode(), fast=fast)
+    assert receipt.status == 200
+    case = Case.objects.select_related("legal_clock", "promise_clock").get(case_no="TH-2026-0001")
+    legal_due, promise_due = case.legal_clock.due_at, case.promise_clock.due_at
+    receipt = pipeline.receive(source, json.dumps(events[2:]).encode(), fast=fast)
+    assert [r.result for r in receipt.results] == ["accepted"]  # what the organ did is recorded
+    case = Case.objects.select_related("legal_clock", "promise_clock").get(case_no="TH-2026-0001")
+    assert (case.legal_clock.due_at, case.promise_clock.due_at) == (legal_due, promise_due)
+    assert case.legal_clock.extension_days == 0 and not case.extended
+    extend = CaseEvent.objects.get(case=case, kind="extend")
+    assert extend.data["late"] is True and extend.data["days"] == 10
+    assert not Message.objects.filter(ref=case.case_no, kind="case.extended").exists()
+    finding = Alert.objects.get(rule="extension_irregular", subject_id=case.pk)
+    assert finding.legal_basis == "《行政许可法》第四十二条" and "届满" in finding.message
+    monitor.run_pass(datetime(2026, 11, 21, 9, tzinfo=SH))
+    assert Alert.objects.filter(rule="overdue_legal", subject_id=case.pk).exists()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_late_acceptance_from_the_exchange_starts_every_acceptance_clock_at_receipt(source, fast):
+    from xiaoneng.clocks.engine import explain_clock
+
+    events = [submitted("D1", when="2026-09-28T10:00"), ev("D2", "accepted", "2026-10-15T09:00")]
+    assert pipeline.receive(source, json.dumps(events).encode(), fast=fast).status == 200
+    case = Case.objects.select_related("legal_clock", "promise_clock").get(case_no="TH-2026-0001")
+    step = case.steps.select_related("clock").get(step__name="审查")
+    assert case.deemed_accepted
+    for clock in (case.legal_clock, case.promise_clock, step.clock):
+        assert clock.start_at == case.received_at and clock.start_reason == "deemed.late_acceptance", clock.kind
+    assert "视为受理" in explain_clock(step.clock)
+
+
 def test_a_later_step_waits_for_the_current_one(client, source):
     events = life()
     post(client, source.key, events[:2])
@@ -644,6 +683,13 @@ def stream(world):
     add("extended", "2026-10-14T15:00", "TH-S-2", days=11, reasons="超限", approver="李局长")  # over the maximum
     add("resumed", "2026-10-13T12:00", "TH-S-2")  # before its suspension: refused by the clock
     add("withdrawn", "2026-10-20T10:00", "TH-S-2")
+    # extensions after the legal period (recorded, extend nothing) and after the promise only (legal extended)
+    add("submitted", "2026-10-08T10:00", "TH-X-1", applicant_name="逾期延长", applicant_phone="13500000000")
+    add("accepted", "2026-10-09T09:00", "TH-X-1")
+    add("extended", "2026-11-20T09:00", "TH-X-1", days=10, reasons="需现场核查", approver="李局长")
+    add("submitted", "2026-10-08T10:00", "TH-X-2", applicant_name="承诺期满后延长", applicant_phone="13500000001")
+    add("accepted", "2026-10-09T09:00", "TH-X-2")
+    add("extended", "2026-10-28T09:00", "TH-X-2", days=5, reasons="需现场核查", approver="李局长")
     add("submitted", "2026-10-12T10:00", "TH-D-1", applicant_name="不予许可")
     add("accepted", "2026-10-13T10:00", "TH-D-1")
     add("step_completed", "2026-10-14T10:00", "TH-D-1", step="1")
@@ -678,7 +724,7 @@ def snapshot():
     def clock(c):
         if c is None:
             return None
-        return (c.kind, c.label, c.start_at, c.limit, c.unit, c.legal_basis, c.state, c.stopped_at, c.warn_at, c.due_at,
+        return (c.kind, c.label, c.start_at, c.start_reason, c.limit, c.unit, c.legal_basis, c.state, c.stopped_at, c.warn_at, c.due_at,
                 c.provisional, c.next_check_at, c.extension_days, c.organ_id, c.region_code,
                 sorted((p.started_at, p.ended_at, p.reason, p.legal_basis, p.announced_days) for p in c.pauses.all()),
                 sorted((x.days, x.reason, x.approver_name, x.at) for x in c.extensions.all()))
@@ -756,6 +802,18 @@ def test_the_fast_path_leaves_exactly_what_the_per_event_path_leaves(world, matt
             assert fast_shot[key][part] == slow_shot[key][part], (key, part)
     assert slow_shot["TH-S-1"]["case"]["extended"] is True
     assert slow_shot["TH-C-2"]["case"]["deemed_accepted"] is True
+    # a deemed acceptance starts the first step's clock at receipt too, saying why
+    for no, reason in (("TH-C-2", "deemed.late_correction"), ("TH-F-5", "deemed.late_acceptance")):
+        first = slow_shot[no]["steps"][0]
+        assert first[2] == slow_shot[no]["case"]["received_at"] and first[5][2:4] == (first[2], reason), no
+    late = slow_shot["TH-X-1"]
+    extension_days = 13  # in snapshot's clock tuple
+    assert late["case"]["extended"] is False and late["clocks"][2][extension_days] == 0  # the legal clock kept its date
+    assert [d for kind, _at, d, _a in late["timeline"] if kind == "extend"][0]["late"] is True
+    assert ("extension_irregular", "TH-X-1") in {(a[0], a[3]) for a in slow_shot["_alerts"]}
+    promise_only = slow_shot["TH-X-2"]
+    assert promise_only["case"]["extended"] is True
+    assert (promise_only["clocks"][1][extension_days], promise_only["clocks"][2][extension_days]) == (0, 5)
     assert slow_shot["TH-S-2"]["case"]["status"] == "withdrawn"
     assert slow_shot["GZ-BL-1"]["case"]["status"] == "certified"
     assert slow_shot["GZ-FR-1"]["steps"][0][1] == world.tianhe_bureau.pk

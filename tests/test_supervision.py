@@ -167,6 +167,30 @@ def test_fees_above_the_standard_or_on_a_free_matter(matters):
     assert Alert.objects.filter(rule="fee_above_standard", subject_id=free.pk).exists()
 
 
+def test_an_extension_recorded_after_the_legal_period_is_an_irregular_extension_with_a_yellow_card(matters):
+    from xiaoneng.approvals.models import CaseEvent
+    from xiaoneng.supervision import engine
+
+    case = accepted_case(matters)  # legal limit due 2026-10-30 24:00
+    cases.do_extend_case(case, days=5, reasons="需现场核查", approver_name="李局长", at=at("2026-10-20T09:00"))
+    assert not Alert.objects.filter(rule="extension_irregular").exists()  # in time: nothing irregular
+    late = accepted_case(matters, no="TH-S-2")
+    cases.do_extend_case(late, days=10, reasons="需现场核查", approver_name="李局长", at=at("2026-11-05T09:00"),
+                         record_late=True)
+    alert = Alert.objects.get(rule="extension_irregular")
+    assert (alert.level, alert.subject_id, alert.legal_basis) == ("yellow", late.pk, "《行政许可法》第四十二条")
+    assert "2026-10-30 24:00" in alert.message and "不产生效力" in alert.message
+    assert alert.raised_at == at("2026-11-05T09:00") and SupervisionOrder.objects.filter(alert=alert).exists()
+    # the exchange fast path's batch form finds the same (raised once)
+    from xiaoneng.supervision.rules import irregular_acts
+
+    events = list(CaseEvent.objects.filter(kind="extend").order_by("pk"))
+    found = irregular_acts.check_many(events)
+    assert [(f.rule, f.subject.pk, f.message) for f in found] == [("extension_irregular", late.pk, alert.message)]
+    engine.on_case_events(None, events=events)
+    assert Alert.objects.filter(rule="extension_irregular").count() == 1
+
+
 def test_early_completion_is_a_positive_figure_not_an_alert(matters):
     case = accepted_case(matters)
     cases.do_decide_case(case, outcome="granted", at=at("2026-10-09T10:00"))

@@ -171,16 +171,29 @@ def test_sending_back_after_the_window_or_without_reasons_is_refused(desk):
 def test_an_extension_is_asked_by_the_organ_and_approved_by_a_supervisor(desk):
     complaint = routed(desk)
     due = complaint.handling_clock.due_at
-    request = act.do_request_extension(complaint, days=10, reasons="需现场核查")
+    asked, approved = datetime(2026, 11, 20, 9, tzinfo=CN), datetime(2026, 11, 23, 9, tzinfo=CN)  # before 12-02 24:00
+    request = act.do_request_extension(complaint, days=10, reasons="需现场核查", at=asked)
     with pytest.raises(act.ComplaintError):
-        act.do_request_extension(complaint, days=5, reasons="再要一次")  # one pending at a time
-    act.do_decide_extension(request, approved=True, approver=desk.w.county_supervisor, note="同意")
+        act.do_request_extension(complaint, days=5, reasons="再要一次", at=asked)  # one pending at a time
+    act.do_decide_extension(request, approved=True, approver=desk.w.county_supervisor, note="同意", at=approved)
     complaint.refresh_from_db()
     # 30 + 10 calendar days from Mon 11-02 end on Sat 12-12, which rolls to Mon 12-14 (24:00)
     assert due == datetime(2026, 12, 3, tzinfo=CN)
     assert complaint.extended and complaint.handling_clock.due_at == datetime(2026, 12, 15, tzinfo=CN)
     with pytest.raises(act.ComplaintError):
         act.do_decide_extension(request, approved=True, approver=desk.w.county_supervisor)  # replay
+
+
+def test_it_refuses_to_approve_an_extension_after_the_handling_period_ended(desk):
+    complaint = routed(desk)
+    due = complaint.handling_clock.due_at  # 2026-12-02 24:00
+    request = act.do_request_extension(complaint, days=10, reasons="需现场核查", at=due - timedelta(days=2))
+    with pytest.raises(act.ComplaintError) as err:
+        act.do_decide_extension(request, approved=True, approver=desk.w.county_supervisor, note="同意",
+                                at=due + timedelta(hours=9))
+    assert err.value.field == "approved" and "届满" in err.value.message
+    complaint = Complaint.objects.get(pk=complaint.pk)
+    assert not complaint.extended and complaint.handling_clock.due_at == due
 
 
 def test_an_extension_beyond_the_cap_is_refused_and_a_refusal_needs_reasons(desk):

@@ -4,11 +4,15 @@ Clocks (行政许可法; limits from the matter version, defaults in xiaoneng.co
 
 * correction  — from receipt, `correction_limit` (5) working days to tell the applicant
   everything to correct at once (Art. 32). If the organ is later than that (with a
-  correction notice or with its acceptance), the case counts as accepted from receipt.
+  correction notice or with its acceptance), the case counts as accepted from receipt:
+  every clock that counts from acceptance (decision clocks, the first step's, the
+  sub-cases') starts at receipt and its `start_reason` says why.
 * promise / legal — from acceptance, the promised and the legal limit for the decision
   (Art. 42); paused during special procedures (Art. 45); extended once, within the
-  legal maximum, with an approver and reasons. A parallel application's legal clock
-  is the joint limit (45 + 15).
+  legal maximum, with an approver and reasons, and only while the period runs: an
+  extension approved after the legal clock's deadline is refused (or, reported by an
+  organ's system, recorded without effect); a clock whose own period ended (the
+  promise) is not extended. A parallel application's legal clock is the joint limit (45 + 15).
 * step        — each handling step of the matter; a first review by a lower organ has
   `first_review_limit` (20) working days (Art. 43).
 * certificate — from a grant, `certificate_limit` (10) working days to issue (Art. 44).
@@ -32,6 +36,7 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs.models import Organ
 
@@ -41,6 +46,8 @@ from .signals import case_event
 from .workflow import set_status
 
 FEE_TOTAL_MAX = Decimal("9999999999.99")  # Case.fee_charged: 12 digits, 2 after the point
+DEEMED_LATE_CORRECTION = Clock.StartReason.DEEMED_LATE_CORRECTION.value
+DEEMED_LATE_ACCEPTANCE = Clock.StartReason.DEEMED_LATE_ACCEPTANCE.value
 
 
 class CaseError(ValueError):
@@ -88,10 +95,11 @@ def version_in_force(matter: Matter, at: datetime) -> MatterVersion:
     return version
 
 
-def _start(case: Case, kind: str, at: datetime, limit: int, unit: str, label: str, basis: str = "") -> Clock:
+def _start(case: Case, kind: str, at: datetime, limit: int, unit: str, label: str, basis: str = "",
+           start_reason: str = "") -> Clock:
     return clocks.do_start_clock(
         kind=kind, start_at=at, limit=limit, unit=unit, subject=case, organ=case.organ,
-        label=f"{case.case_no} {label}", legal_basis=basis,
+        label=f"{case.case_no} {label}", legal_basis=basis, start_reason=start_reason,
     )
 
 
@@ -165,25 +173,27 @@ def _correction_late(case: Case, at: datetime) -> bool:
     return bool(clock and clock.due_at and at > clock.due_at)
 
 
-def _start_decision_clocks(case: Case, start: datetime) -> None:
+def _start_decision_clocks(case: Case, start: datetime, reason: str = "") -> None:
     v = case.matter_version
     basis = _("《行政许可法》第四十二条")
     if case.is_parallel:
-        case.legal_clock = _start(case, "case.joint", start, v.joint_limit, "working", _("联合办理时限"), basis)
+        case.legal_clock = _start(case, "case.joint", start, v.joint_limit, "working", _("联合办理时限"), basis, reason)
     else:
-        case.legal_clock = _start(case, "case.legal", start, v.legal_limit, v.legal_unit, _("法定时限"), basis)
-    case.promise_clock = _start(case, "case.promise", start, v.promised_limit, v.promised_unit, _("承诺时限"))
+        case.legal_clock = _start(case, "case.legal", start, v.legal_limit, v.legal_unit, _("法定时限"), basis, reason)
+    case.promise_clock = _start(case, "case.promise", start, v.promised_limit, v.promised_unit, _("承诺时限"),
+                                start_reason=reason)
     case.save(update_fields=["legal_clock", "promise_clock"])
 
 
-def _deem_accepted(case: Case) -> None:
-    """Art. 32: no timely correction notice, so the case counts as accepted from receipt."""
+def _deem_accepted(case: Case, reason: str) -> None:
+    """Art. 32: no timely correction notice, so the case counts as accepted from receipt (`reason`:
+    a late correction notice or a late acceptance, Clock.StartReason)."""
     if case.deemed_accepted or case.promise_clock_id:
         return
     case.deemed_accepted = True
     case.accepted_at = case.received_at
     case.save(update_fields=["deemed_accepted", "accepted_at"])
-    _start_decision_clocks(case, case.received_at)
+    _start_decision_clocks(case, case.received_at, reason)
 
 
 @transaction.atomic
@@ -201,7 +211,7 @@ def do_request_correction(case: Case, *, items: list[str], at: datetime | None =
     _event(case, CaseEvent.Kind.CORRECTION, at, items=items, late=late)
     _stop(case.correction_clock_id, at)
     if late:
-        _deem_accepted(case)
+        _deem_accepted(case, DEEMED_LATE_CORRECTION)
     notices.tell_applicant(case, "correction_requested", items=items)
     return case
 
@@ -221,22 +231,26 @@ def do_accept_case(case: Case, *, at: datetime | None = None) -> Case:
     case = _locked(case)
     came_from = case.status
     set_status(case, Status.ACCEPTED, at=at)
+    # Deemed accepted earlier by a late correction notice, or now, by this late acceptance.
+    reason = DEEMED_LATE_CORRECTION if case.deemed_accepted else ""
     if came_from == Status.SUBMITTED:
         _stop(case.correction_clock_id, at)
         if _correction_late(case, at):
-            _deem_accepted(case)
+            _deem_accepted(case, DEEMED_LATE_ACCEPTANCE)
+            reason = DEEMED_LATE_ACCEPTANCE
     if not case.promise_clock_id:
         case.accepted_at = at
         case.save(update_fields=["accepted_at"])
         _start_decision_clocks(case, at)
-    _start_next_step(case, at)
+    # Every clock counted from acceptance counts from the (deemed) acceptance, not from this act.
+    _start_next_step(case, case.accepted_at, reason)
     for sub in case.subcases.all() if case.is_parallel else []:
         if sub.status == Status.SUBMITTED:
             set_status(sub, Status.ACCEPTED, at=at)
         sub.accepted_at = case.accepted_at
         sub.save(update_fields=["accepted_at"])
         sub.promise_clock = _start(sub, "case.subcase", case.accepted_at, case.matter_version.joint_limit,
-                                   "working", _("并联子件时限"))
+                                   "working", _("并联子件时限"), start_reason=reason)
         sub.save(update_fields=["promise_clock"])
     notices.tell_applicant(case, "accepted")
     return case
@@ -260,7 +274,7 @@ def do_refuse_case(case: Case, *, reasons: str, at: datetime | None = None) -> C
 
 
 # --- steps -------------------------------------------------------------------------------
-def _start_next_step(case: Case, at: datetime) -> CaseStep | None:
+def _start_next_step(case: Case, at: datetime, start_reason: str = "") -> CaseStep | None:
     done = set(case.steps.values_list("step_id", flat=True))
     step = case.matter_version.steps.exclude(pk__in=done).order_by("order").first()
     if step is None:
@@ -274,7 +288,7 @@ def _start_next_step(case: Case, at: datetime) -> CaseStep | None:
     case_step.clock = clocks.do_start_clock(
         kind="case.first_review" if step.is_first_review else "case.step", start_at=at, limit=limit, unit=unit,
         subject=case, organ=organ, label=f"{case.case_no} {step.name}",
-        legal_basis=_("《行政许可法》第四十三条") if step.is_first_review else "",
+        legal_basis=_("《行政许可法》第四十三条") if step.is_first_review else "", start_reason=start_reason,
     )
     case_step.save(update_fields=["clock"])
     return case_step
@@ -343,8 +357,16 @@ def do_resume_case(case: Case, *, at: datetime | None = None) -> Case:
 
 @transaction.atomic
 def do_extend_case(case: Case, *, days: int, reasons: str, approver_name: str, approver=None,
-                   at: datetime | None = None) -> Case:
-    """Extend once, within the legal maximum (10; 15 for parallel approval), with reasons told to the applicant."""
+                   at: datetime | None = None, record_late: bool = False) -> Case:
+    """Extend once, within the legal maximum (10; 15 for parallel approval), with reasons told to the applicant.
+
+    Art. 42 allows it only when the decision cannot be made within the period, so it must be
+    approved before the period ends: after the legal (or joint) clock's deadline it is refused;
+    with `record_late` (what an organ's system reports through the exchange, which happened
+    whatever we say) it is kept on the timeline with `late` and changes no clock, so the case
+    stays overdue against the original date and supervision raises an irregular-extension
+    finding. A clock whose own period already ended (the promise) is left as it is either way.
+    """
     at = _aware(at)
     case = _locked(case)
     if case.status not in (Status.ACCEPTED, Status.SUSPENDED):
@@ -363,13 +385,26 @@ def do_extend_case(case: Case, *, days: int, reasons: str, approver_name: str, a
         raise CaseError(_("延长必须说明理由并告知申请人"), "reasons")
     if not (approver_name or "").strip() and approver is None:
         raise CaseError(_("延长须经本机关负责人批准（缺少批准人）"), "approver")
-    for clock_id in (case.legal_clock_id, case.promise_clock_id):
-        if clock_id:
-            clocks.do_extend_clock(Clock.objects.get(pk=clock_id), days=days, reason=reasons.strip(),
-                                   approver=approver, approver_name=approver_name, at=at, max_total=maximum)
+    targets = [Clock.objects.get(pk=i) for i in (case.legal_clock_id, case.promise_clock_id) if i]
+    ended = [c for c in targets if clocks.ended_before(c, at)]
+    record = dict(days=days, reasons=reasons.strip(), approver=approver_name or str(approver))
+    legal = targets[0] if case.legal_clock_id else None
+    if legal is not None and legal in ended:
+        due = deadline_label(legal.due_at)
+        if not record_late:
+            raise CaseError(_("法定办理期限已于 %(due)s 届满，不能再延长（《行政许可法》第四十二条：延长须在期限届满前经本机关负责人批准）")
+                            % {"due": due}, "at")
+        _event(case, CaseEvent.Kind.EXTEND, at, **record, late=True, due=due)
+        return case
+    for clock in targets:
+        if clock not in ended:
+            clocks.do_extend_clock(clock, days=days, reason=reasons.strip(), approver=approver,
+                                   approver_name=approver_name, at=at, max_total=maximum)
+    if ended:
+        record["late_clocks"] = [c.kind for c in ended]
     case.extended = True
     case.save(update_fields=["extended"])
-    _event(case, CaseEvent.Kind.EXTEND, at, days=days, reasons=reasons.strip(), approver=approver_name or str(approver))
+    _event(case, CaseEvent.Kind.EXTEND, at, **record)
     notices.tell_applicant(case, "extended", days=days, reasons=reasons.strip())
     return case
 

@@ -302,6 +302,10 @@ def timeline(rng: np.random.Generator, u: Universe, days: Days, n: int, now: int
     ext_day = np.where(suspend & (ext_day >= susp_day) & (ext_day <= resume_day), resume_day, ext_day)
     ext_day = np.minimum(ext_day, decide_day)
     after_ext = np.where(suspend & (ext_day == resume_day), t_resume, t_accept)
+    # An extension reaches only the clocks whose period still runs (actions.do_extend_case): the
+    # promise, usually over by then, keeps its date (a suspension before its end moves that end).
+    promise_end = np.where(suspend & (susp_day < promise_due), days.add(promise_due, stood), promise_due)
+    ext_in_promise = extend & (ext_day <= promise_end)
     t_extend = np.where(extend, _after(days, rng, ext_day, after_ext), NONE)
     withdraw_day = days.add(accept_day, np.maximum(1, np.rint(handling * rng.uniform(0.2, 0.8, n))).astype(np.int64))
     t_withdraw = np.where(withdraw, _after(days, rng, withdraw_day, t_accept), NONE)
@@ -319,6 +323,7 @@ def timeline(rng: np.random.Generator, u: Universe, days: Days, n: int, now: int
     tl = Timeline(
         n=n, now=now, m=m, rd=rd, corr=corr, corr_late=corr_late, refused=refused, deemed=deemed, accepted=accepted,
         suspend=suspend, extend=extend, withdraw=withdraw, granted=granted, ext_days=ext_days, announced=announced,
+        ext_in_promise=ext_in_promise,
         suspend_reason=rng.integers(0, len(seed.SUSPENSIONS), n), suspend_basis=rng.random(n) > 0.1,
         fee=np.where(rng.random(n) < 0.03, u.fee[m] * 1.5, u.fee[m]),
         t_recv=t_recv, t_corr=t_corr, t_corrected=t_corrected, t_refuse=t_refuse, t_accept=t_accept,
@@ -344,7 +349,7 @@ def timeline(rng: np.random.Generator, u: Universe, days: Days, n: int, now: int
 
 
 CLOCK_COLUMNS = ("id", "kind", "label", "subject_id", "organ_id", "region_code", "start_at", "limit", "unit", "legal_basis",
-                 "state", "stopped_at", "warn_at", "due_at", "extension_days", "provisional", "next_check_at")
+                 "start_reason", "state", "stopped_at", "warn_at", "due_at", "extension_days", "provisional", "next_check_at")
 
 
 def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no: list[str], clock_id0: int,
@@ -366,7 +371,8 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
     groups = {
         "correction": (np.ones(n, bool), tl.t_recv, u.correction_limit[m], np.zeros(n, bool),
                        np.where(first_stop == never, NONE, first_stop), no_days, False),
-        "promise": (tl.clocks_on, tl.t_start, u.promised[m], u.promised_calendar[m], decision_stop, extension, True),
+        "promise": (tl.clocks_on, tl.t_start, u.promised[m], u.promised_calendar[m], decision_stop,
+                    np.where(tl.ext_in_promise, extension, 0), True),
         "legal": (tl.clocks_on, tl.t_start, u.legal[m], u.legal_calendar[m], decision_stop, extension, True),
         "certificate": (cert_on, tl.t_decide, u.certificate_limit[m], np.zeros(n, bool),
                         np.where(past(tl.t_cert), tl.t_cert, NONE), no_days, False),
@@ -374,6 +380,10 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
     label = {"correction": _("补正告知"), "promise": _("承诺时限"), "legal": _("法定时限"), "certificate": _("送达证件")}
     basis = {"correction": _("《行政许可法》第三十二条"), "promise": "", "legal": _("《行政许可法》第四十二条"),
              "certificate": _("《行政许可法》第四十四条")}
+    # A deemed acceptance (Art. 32) starts the decision clocks at receipt, and they say why.
+    deemed_reason = np.where(tl.is_deemed, np.where(tl.corr_late, Clock.StartReason.DEEMED_LATE_CORRECTION.value,
+                                                    Clock.StartReason.DEEMED_LATE_ACCEPTANCE.value), "").astype(object)
+    reasons = {"correction": None, "promise": deemed_reason, "legal": deemed_reason, "certificate": None}
     warn_days, warn_share = warn_settings()
     paused_now = tl.suspend & past(tl.t_susp) & ~past(tl.t_resume)
     cols: dict[str, list] = {c: [] for c in CLOCK_COLUMNS}
@@ -405,7 +415,9 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
             "label": np.array([f"{case_no[i]} {label[kind]}" for i in sel.tolist()], dtype=object),
             "subject_id": case_ids[sel], "organ_id": u.organ[m][sel], "region_code": u.region[m][sel],
             "start_at": start_at, "limit": limit[sel], "unit": np.where(calendar[sel], CALENDAR, WORKING).astype(object),
-            "legal_basis": np.full(sel.size, basis[kind], dtype=object), "state": state.astype(object),
+            "legal_basis": np.full(sel.size, basis[kind], dtype=object),
+            "start_reason": reasons[kind][sel] if reasons[kind] is not None else np.full(sel.size, "", dtype=object),
+            "state": state.astype(object),
             "stopped_at": np.where(stopped, np.maximum(stop_t[sel], start_at), NONE), "warn_at": warn_at,
             "due_at": due_at, "extension_days": ext[sel], "provisional": provisional,
             "next_check_at": np.where(stopped, NONE, np.where(warn_first, warn_at, due_at)),
@@ -420,7 +432,7 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
             pauses["reason"].append(np.array([seed.SUSPENSIONS[i][0] for i in tl.suspend_reason[p].tolist()], dtype=object))
             pauses["legal_basis"].append(np.where(tl.suspend_basis[p], seed.SUSPENSION_BASIS, "").astype(object))
             pauses["announced_days"].append(tl.announced[p])
-            e = sel[past(tl.t_extend)[sel]]
+            e = sel[(past(tl.t_extend) & (tl.ext_in_promise if kind == "promise" else True))[sel]]
             extensions["clock_id"].append(ids[kind][e])
             extensions["days"].append(tl.ext_days[e])
             extensions["reason"].append(np.array(seed.EXTENSION_REASONS, dtype=object)[e % len(seed.EXTENSION_REASONS)])

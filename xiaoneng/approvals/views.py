@@ -169,6 +169,12 @@ def _event_entry(event: CaseEvent, public: bool) -> Entry | None:
         entry.details = [_t("延长 %(days)s 个工作日；理由：%(reasons)s") % {"days": d.get("days"), "reasons": d.get("reasons", "")}]
         if d.get("approver") and not public:
             entry.details.append(_t("批准人：%(name)s") % {"name": d["approver"]})
+        if d.get("late"):  # reported by the organ's system after the period ended (Art. 42): no effect
+            entry.details.append(_t("法定办理期限已于 %(due)s 届满，本次延长不产生效力，仍按原期限计算") % {"due": d.get("due", "")})
+            if not public:
+                entry.badge, entry.badge_level = _t("期限届满后延长"), "danger"
+        elif d.get("late_clocks") and not public:
+            entry.details.append(_t("承诺时限已届满，未随之延长"))
     elif kind == CaseEvent.Kind.FEE:
         entry.details = [_t("收费 %(amount)s 元（收费标准 %(standard)s 元）") % {"amount": d.get("amount"), "standard": d.get("standard")}]
         if not public and d.get("free_matter") and Decimal(str(d.get("amount", 0))) > 0:

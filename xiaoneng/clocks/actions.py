@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.log import record
 
 from . import engine
+from .explain import deadline_label
 from .models import Clock, ClockExtension, ClockPause, Unit
 from .signals import clock_stopped
 
@@ -29,13 +30,17 @@ def _require_aware(moment: datetime, field: str) -> None:
 
 @transaction.atomic
 def do_start_clock(*, kind: str, start_at: datetime, limit: int, unit: str = "working", subject=None,
-                   organ=None, label: str = "", legal_basis: str = "", region_code: str = "") -> Clock:
-    """Start a clock; `region_code` places an organ-less clock (e.g. awaiting routing)."""
+                   organ=None, label: str = "", legal_basis: str = "", region_code: str = "",
+                   start_reason: str = "") -> Clock:
+    """Start a clock; `region_code` places an organ-less clock (e.g. awaiting routing); `start_reason`
+    (Clock.StartReason) says why it starts before the act it counts from (a deemed acceptance)."""
     _require_aware(start_at, "start_at")
     if limit < 0:
         raise ClockError(_("时限不能为负数"))
     if unit not in Unit.values:
         raise ClockError(_("时限单位无效：%(unit)s") % {"unit": unit})
+    if start_reason not in Clock.StartReason.values:
+        raise ClockError(_("起算说明无效：%(reason)s") % {"reason": start_reason})
     clock = Clock(
         kind=kind,
         label=label,
@@ -43,6 +48,7 @@ def do_start_clock(*, kind: str, start_at: datetime, limit: int, unit: str = "wo
         limit=limit,
         unit=unit,
         legal_basis=legal_basis,
+        start_reason=start_reason,
         organ=organ,
         region_code=organ.region_code if organ else region_code,
     )
@@ -99,10 +105,20 @@ def do_resume_clock(clock: Clock, *, at: datetime) -> Clock:
     return clock
 
 
+def ended_before(clock: Clock, at: datetime) -> bool:
+    """Whether the clock's period had already run out at `at` (a paused clock's has not: it stands still)."""
+    return clock.due_at is not None and at > clock.due_at
+
+
 @transaction.atomic
 def do_extend_clock(clock: Clock, *, days: int, reason: str, approver=None, approver_name: str = "",
                     at: datetime | None = None, max_total: int | None = None) -> ClockExtension:
-    """Add `days` after the original limit; `max_total` caps all extensions together."""
+    """Add `days` after the original limit; `max_total` caps all extensions together.
+
+    An extension must be approved within the period it extends (行政许可法 Art. 42: "cannot decide
+    within the 20 days"): one approved after the deadline would move it and make a breach vanish."""
+    at = at or timezone.now()
+    _require_aware(at, "at")
     clock = _locked(clock)
     if clock.state == Clock.State.STOPPED:
         raise ClockError(_("已停止的时限不能延长"))
@@ -117,8 +133,11 @@ def do_extend_clock(clock: Clock, *, days: int, reason: str, approver=None, appr
         raise ClockError(
             _("延长后共 %(total)d 日，超过法定上限 %(max)d 日") % {"total": clock.extension_days + days, "max": max_total}
         )
+    if ended_before(clock, at):
+        raise ClockError(_("期限已于 %(due)s 届满，届满后不能再延长（延长须在期限届满前批准）")
+                         % {"due": deadline_label(clock.due_at)})
     ext = ClockExtension.objects.create(
-        clock=clock, days=days, reason=reason, approver=approver, approver_name=name, at=at or timezone.now()
+        clock=clock, days=days, reason=reason, approver=approver, approver_name=name, at=at
     )
     clock.extension_days += days
     clock.save(update_fields=["extension_days"])

@@ -203,4 +203,5 @@ def explain_clock(clock: Clock, cal: WorkCalendar | None = None) -> str:
     cal = cal or calendar_engine.current()
     pauses = day_pauses(clock) if clock.pk else []
     result = _day_result(clock, cal, pauses)
-    return explain.describe(cal, result, clock.unit, clock.limit, clock.extension_days, pauses)
+    label, note = explain.start_words(clock.start_reason)
+    return explain.describe(cal, result, clock.unit, clock.limit, clock.extension_days, pauses, label, note)

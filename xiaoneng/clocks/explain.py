@@ -41,12 +41,28 @@ def paused_working_days(cal: WorkCalendar, result) -> int:
     return total
 
 
-def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, pauses=(), start_label: str | None = None) -> str:
-    """One paragraph in the active language."""
+def start_words(start_reason: str) -> tuple[str | None, str]:
+    """(start label, why) for a clock that starts before the act it counts from (Clock.StartReason)."""
+    if start_reason == "deemed.late_correction":
+        return _("起算日 %(date)s（视为受理之日，当日不计入）"), _(
+            "自视为受理之日起算：未在收件后法定期限内一次性告知补正（补正告知逾期），"
+            "依《行政许可法》第三十二条自收到申请材料之日起即为受理")
+    if start_reason == "deemed.late_acceptance":
+        return _("起算日 %(date)s（视为受理之日，当日不计入）"), _(
+            "自视为受理之日起算：收件后法定期限内既未受理也未一次性告知补正，"
+            "依《行政许可法》第三十二条自收到申请材料之日起即为受理")
+    return None, ""
+
+
+def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, pauses=(), start_label: str | None = None,
+             start_note: str = "") -> str:
+    """One paragraph in the active language; `start_note` says why the clock starts where it does."""
     s = result.start_index
     parts = [
         (start_label or _("起算日 %(date)s（当日不计入）")) % {"date": _d(s)},
     ]
+    if start_note:
+        parts.append(start_note)
     if unit == CALENDAR:
         parts.append(ngettext("时限 %(n)d 个自然日", "时限 %(n)d 个自然日", limit) % {"n": limit})
     else:
@@ -112,6 +128,9 @@ def describe_hours(clock) -> str:
         _("起算 %(at)s") % {"at": timezone.localtime(clock.start_at).strftime("%Y-%m-%d %H:%M")},
         ngettext("时限 %(n)d 小时", "时限 %(n)d 小时", clock.limit) % {"n": clock.limit},
     ]
+    note = start_words(getattr(clock, "start_reason", ""))[1]
+    if note:
+        parts.insert(1, note)
     if clock.extension_days:
         parts.append(_("延长 %(n)d 日") % {"n": clock.extension_days})
     if clock.due_at is None:

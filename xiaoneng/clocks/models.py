@@ -28,6 +28,13 @@ class Clock(models.Model):
         PAUSED = "paused", _("暂停")
         STOPPED = "stopped", _("已停止")
 
+    class StartReason(models.TextChoices):
+        """Why a clock starts earlier than the act it counts from (the explanation says it)."""
+
+        NONE = "", _("自该行为起算")
+        DEEMED_LATE_CORRECTION = "deemed.late_correction", _("补正告知逾期，视为受理")
+        DEEMED_LATE_ACCEPTANCE = "deemed.late_acceptance", _("逾期受理且未告知补正，视为受理")
+
     kind = models.CharField(_("时限类型"), max_length=40)
     label = models.CharField(_("名称"), max_length=200, blank=True)
     subject_type = reference(ContentType, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
@@ -40,6 +47,10 @@ class Clock(models.Model):
     limit = models.PositiveIntegerField(_("时限"))
     unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.WORKING)
     legal_basis = models.CharField(_("法律依据"), max_length=200, blank=True)
+    # A case accepted late counts as accepted from receipt (行政许可法 Art. 32): its clocks that count
+    # from acceptance start at receipt, and say why.
+    start_reason = models.CharField(_("起算说明"), max_length=40, blank=True, default="",
+                                    choices=StartReason.choices)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.RUNNING)
     stopped_at = models.DateTimeField(_("停止时间"), null=True, blank=True)
 

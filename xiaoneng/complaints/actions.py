@@ -36,6 +36,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.calendar.engine import current as calendar
 from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.engine import local_date, tz
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 from xiaoneng.orgs.models import Organ, Region
@@ -375,6 +376,9 @@ def do_decide_extension(request: ExtensionRequest, *, approved: bool, approver, 
     if approved:
         if complaint.status != Status.ROUTED:
             raise ComplaintError(_("投诉已不在办理中，无需延期"), "approved")
+        if clocks.ended_before(complaint.handling_clock, at):  # an extension must come before the period ends
+            raise ComplaintError(_("办理期限已于 %(due)s 届满，不能再批准延期（延期须在期限届满前批准）")
+                                 % {"due": deadline_label(complaint.handling_clock.due_at)}, "approved")
         clocks.do_extend_clock(complaint.handling_clock, days=request.days, reason=request.reasons, approver=approver,
                                at=at, max_total=int(rule("complaint_extension_max_days")))
         complaint.extended = True

@@ -44,6 +44,8 @@ from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks import engine as clock_engine
+from xiaoneng.clocks.actions import ended_before
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
 from xiaoneng.clocks.signals import clock_stopped, clocks_stopped
 from xiaoneng.lib.pg import fetch_binary
@@ -51,7 +53,7 @@ from xiaoneng.lib.workdays import CALENDAR, HOURS, WORKING, day_index, end_of_da
 from xiaoneng.notify.models import Message
 
 from .. import notices
-from ..actions import verify_digest
+from ..actions import DEEMED_LATE_ACCEPTANCE, DEEMED_LATE_CORRECTION, verify_digest
 from ..models import Case, CaseEvent, CaseStep, MatterStep, Outcome, Status, StatusChange
 from ..signals import case_events
 from .bulk import IdPool, Row, columns, writer
@@ -366,8 +368,10 @@ class Fast:
         if ev.type == "extended":
             days, maximum = ev.data["days"], case.version.extension_max
             clocks = [c for c in (case.clocks["legal_clock"], case.clocks["promise_clock"]) if c is not None]
+            # A clock whose period ended is not extended (nor checked), as `do_extend_case` does.
             return 0 < days <= maximum and all(
-                c.state != STOPPED and self.full(c).obj.extension_days + days <= maximum for c in clocks)
+                c.state != STOPPED and self.full(c).obj.extension_days + days <= maximum for c in clocks
+                if not ended_before(self.full(c).obj, ev.occurred_at))
         if ev.type == "resumed":
             for c in case.open_clocks():
                 if c.state == PAUSED:
@@ -378,12 +382,13 @@ class Fast:
 
     # clocks, in memory (as xiaoneng.clocks.actions does them) -------------------------------------------
     def start_clock(self, case: CaseState, kind: str, at: datetime, limit: int, unit: str, label: str,
-                    basis: str = "", organ_id: int | None = None) -> ClockState:
+                    basis: str = "", organ_id: int | None = None, start_reason: str = "") -> ClockState:
         organ_id = organ_id or case.organ_id
         clock = ClockState(self.ids[Clock].take(), row=Row({
             "kind": kind, "label": f"{case.case_no} {label}", "subject_type_id": self.case_type_id,
             "subject_id": case.id, "organ_id": organ_id, "region_code": self.ctx.organ_region(organ_id),
-            "start_at": at, "limit": limit, "unit": unit, "legal_basis": basis, "created_at": self.now,
+            "start_at": at, "limit": limit, "unit": unit, "legal_basis": basis, "start_reason": start_reason,
+            "created_at": self.now,
         }))
         clock._start_at = at
         self.new_clocks.append(clock)
@@ -476,20 +481,20 @@ class Fast:
             due = clock._due_at
         return bool(due and at > due)
 
-    def start_decision_clocks(self, case: CaseState, start: datetime) -> None:
+    def start_decision_clocks(self, case: CaseState, start: datetime, reason: str = "") -> None:
         v, L = case.version, self.labels
         case.clocks["legal_clock"] = self.start_clock(case, "case.legal", start, v.legal_limit, v.legal_unit,
-                                                      L["legal"], L["art42"])
+                                                      L["legal"], L["art42"], start_reason=reason)
         case.clocks["promise_clock"] = self.start_clock(case, "case.promise", start, v.promised_limit,
-                                                        v.promised_unit, L["promise"])
+                                                        v.promised_unit, L["promise"], start_reason=reason)
 
-    def deem_accepted(self, case: CaseState) -> None:
+    def deem_accepted(self, case: CaseState, reason: str) -> None:
         if case.deemed_accepted or case.clocks["promise_clock"] is not None:
             return
         case.deemed_accepted, case.accepted_at = True, case.received_at
-        self.start_decision_clocks(case, case.received_at)
+        self.start_decision_clocks(case, case.received_at, reason)
 
-    def start_next_step(self, case: CaseState, at: datetime) -> None:
+    def start_next_step(self, case: CaseState, at: datetime, start_reason: str = "") -> None:
         done = {s.step_id for s in case.steps}
         step = next((s for s in case.version.steps if s.id not in done), None)
         if step is None:
@@ -499,7 +504,8 @@ class Fast:
             organ_id = case.first_review_organ_id or case.organ_id
             limit, unit = case.version.first_review_limit, WORKING
         clock = self.start_clock(case, "case.first_review" if step.is_first_review else "case.step", at, limit, unit,
-                                 step.name, self.labels["art43"] if step.is_first_review else "", organ_id)
+                                 step.name, self.labels["art43"] if step.is_first_review else "", organ_id,
+                                 start_reason)
         case.steps.append(StepState(None, step.id, step.order, step.name, organ_id, clock, at, new=True))
 
     def on_submitted(self, ev: Event, _case) -> None:
@@ -530,7 +536,7 @@ class Fast:
         self.event(case, CaseEvent.Kind.CORRECTION, at, items=items, late=late)
         self.stop(case.clocks["correction_clock"], at)
         if late:
-            self.deem_accepted(case)
+            self.deem_accepted(case, DEEMED_LATE_CORRECTION)
         self.tell(case, "correction_requested", items=items)
 
     def on_corrected(self, ev: Event, case: CaseState) -> None:
@@ -540,14 +546,16 @@ class Fast:
         at = ev.occurred_at
         came_from = case.status
         self.set_status(case, S.ACCEPTED, at)
+        reason = DEEMED_LATE_CORRECTION if case.deemed_accepted else ""
         if came_from == S.SUBMITTED:
             self.stop(case.clocks["correction_clock"], at)
             if self.correction_late(case, at):
-                self.deem_accepted(case)
+                self.deem_accepted(case, DEEMED_LATE_ACCEPTANCE)
+                reason = DEEMED_LATE_ACCEPTANCE
         if case.clocks["promise_clock"] is None:
             case.accepted_at = at
             self.start_decision_clocks(case, at)
-        self.start_next_step(case, at)
+        self.start_next_step(case, case.accepted_at, reason)
         self.tell(case, "accepted")
 
     def on_refused(self, ev: Event, case: CaseState) -> None:
@@ -585,12 +593,23 @@ class Fast:
         self.event(case, CaseEvent.Kind.RESUME, at)
 
     def on_extended(self, ev: Event, case: CaseState) -> None:
+        """`actions.do_extend_case(record_late=True)`: after the legal deadline it is recorded and extends
+        nothing; a clock whose own period ended (the promise) is not extended."""
         at, d = ev.occurred_at, ev.data
-        for slot in ("legal_clock", "promise_clock"):
-            if case.clocks[slot] is not None:
-                self.extend(case.clocks[slot], d["days"], d["reasons"], d["approver"], at)
+        targets = [case.clocks[slot] for slot in ("legal_clock", "promise_clock") if case.clocks[slot] is not None]
+        ended = [c for c in targets if ended_before(self.full(c).obj, at)]
+        record = {"days": d["days"], "reasons": d["reasons"], "approver": d["approver"]}
+        legal = case.clocks["legal_clock"]
+        if legal is not None and legal in ended:
+            self.event(case, CaseEvent.Kind.EXTEND, at, **record, late=True, due=deadline_label(legal.obj.due_at))
+            return
+        for clock in targets:
+            if clock not in ended:
+                self.extend(clock, d["days"], d["reasons"], d["approver"], at)
+        if ended:
+            record["late_clocks"] = [c.kind for c in ended]
         case.extended, case.changed = True, True
-        self.event(case, CaseEvent.Kind.EXTEND, at, days=d["days"], reasons=d["reasons"], approver=d["approver"])
+        self.event(case, CaseEvent.Kind.EXTEND, at, **record)
         self.tell(case, "extended", days=d["days"], reasons=d["reasons"])
 
     def on_decided(self, ev: Event, case: CaseState) -> None:

@@ -66,7 +66,9 @@ def _call(ev: Event, case: Case | None, ctx: Context) -> None:
     elif t == "resumed":
         actions.do_resume_case(case, at=at)
     elif t == "extended":
-        actions.do_extend_case(case, days=d["days"], reasons=d["reasons"], approver_name=d["approver"], at=at)
+        # What the organ's system did is recorded even when it came too late to extend anything.
+        actions.do_extend_case(case, days=d["days"], reasons=d["reasons"], approver_name=d["approver"], at=at,
+                               record_late=True)
     elif t == "decided":
         actions.do_decide_case(case, outcome=d["outcome"], reasons=d.get("reasons", ""), at=at)
     elif t == "certificate_issued":

@@ -1,5 +1,6 @@
 """Irregularities found in what a case records, as it is recorded: a suspension without
-a legal basis, a fee above the standard or on a free matter."""
+a legal basis, a fee above the standard or on a free matter, an extension approved after
+the period it would extend had ended (an organ's system reported it; it extends nothing)."""
 from dataclasses import replace
 from decimal import Decimal
 
@@ -7,18 +8,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from . import Finding, Rule, register
+from .exchange_quality import RULES as EXCHANGE_RULES
 
 
 def _flagged(kind, data) -> bool:
     """Whether the event records an irregularity (read from the event alone, without its case)."""
     if kind == "suspend":
         return not (data.get("legal_basis") or "").strip()
+    if kind == "extend":
+        return bool(data.get("late"))
     return kind == "fee" and bool(data.get("over_standard"))
 
 
 def check(case, kind, data):
     if not _flagged(kind, data):
         return []
+    if kind == "extend":
+        return [Finding(LATE_EXTENSION.code, LATE_EXTENSION.level, case.organ, case,
+                        _("办件 %(no)s 的法定办理期限已于 %(due)s 届满，届满后才批准延长 %(days)s 个工作日"
+                          "（%(approver)s）；延长须在期限届满前批准，本次延长不产生效力，办件仍按原期限计为超期。")
+                        % {"no": case.case_no, "due": data.get("due", ""), "days": data.get("days", ""),
+                           "approver": data.get("approver", "")},
+                        LATE_EXTENSION.legal_basis, dict(data),
+                        key=f"extend-late:{data.get('due')}:{data.get('days')}:{data.get('approver')}")]
     if kind == "suspend":
         return [Finding(SUSPEND.code, SUSPEND.level, case.organ, case,
                         _("办件 %(no)s 进入特别程序（%(reason)s）但未写明法律依据。") % {"no": case.case_no, "reason": data.get("reason", "")},
@@ -45,5 +57,8 @@ def check_many(events):
 
 
 SUSPEND = register(Rule("suspension_without_basis", _l("特别程序无法律依据"), "yellow", "《行政许可法》第四十五条",
-                        on_case_event=check, on_case_events=check_many, case_kinds=frozenset({"suspend", "fee"})))
+                        on_case_event=check, on_case_events=check_many,
+                        case_kinds=frozenset({"suspend", "fee", "extend"})))
+# 延长不合规定 (《行政许可法》第四十二条), the rule the inbox's refused extensions raise too.
+LATE_EXTENSION = EXCHANGE_RULES["extension_irregular"]
 FEE = register(Rule("fee_above_standard", _l("超标准收费"), "yellow", "《行政许可法》第五十八条、第五十九条"))
