@@ -311,8 +311,11 @@ def scaling(args, floor_rate: float) -> bool:
                   for i in range(0, len(events), args.batch)]
         plans.append((source.pk, bodies, len(events)))
     fast = not args.per_event
+    load = [os.getloadavg()[0]]
     alone, _waits = _phase(plans[:1], fast)
+    load.append(os.getloadavg()[0])
     together, waits = _phase(plans[1:], fast)
+    load.append(os.getloadavg()[0])
     ok = all(r[2] == {200: len(p[1])} for r, p in zip(alone + together, plans, strict=True))
     (a0, a1, _s), n_alone = alone[0], plans[0][2]
     one = n_alone / (a1 - a0)
@@ -327,7 +330,10 @@ def scaling(args, floor_rate: float) -> bool:
           f"posting batches of {args.batch} as fast as answered; goal for 2 on 2 cores >= 1.5×)")
     total = sum(waits.values()) or 1
     print("          database sessions sampled while they ran: " + ", ".join(
-        f"{k} {v / total:.0%}" for k, v in waits.most_common(6)))
+        f"{k} {v / total:.0%}" for k, v in waits.most_common(6))
+          + "; no Lock wait means no row or lock the senders queue on")
+    print(f"          machine: {os.cpu_count()} cores, load average {' → '.join(f'{x:.1f}' for x in load)} "
+          "(before, between and after the two phases; other work on the machine takes its share)")
     checked, broken, reason = verify()
     print(f"audit:    {'chain intact' if not reason else 'BROKEN: ' + reason}: {checked:,} entries verified")
     if not ok:
