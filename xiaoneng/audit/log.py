@@ -74,8 +74,11 @@ def region_of(obj) -> str:
 
 
 def preferred_chain() -> int:
-    """The chain this process and thread try first: concurrent writers start on different chains."""
-    return hash((os.getpid(), threading.get_ident())) % PARTITIONS
+    """The chain this connection tries first: the one it last wrote to (so a transaction's later entries
+    go to the chain it already holds), at first one picked by process and thread, so that concurrent
+    writers start on different chains."""
+    chain = getattr(connection, "_audit_chain", None)
+    return hash((os.getpid(), threading.get_ident())) % PARTITIONS if chain is None else chain
 
 
 def _lock_head() -> ChainHead:
@@ -83,20 +86,22 @@ def _lock_head() -> ChainHead:
 
     On PostgreSQL the preferred chain is taken if free, else the next free one (`SKIP LOCKED`), so
     writers never queue behind each other unless every chain is taken; a transaction that already
-    holds a head gets the same one again (its own lock does not count as taken). SQLite has one
-    writer at a time anyway.
+    holds a head gets the same one again (its own lock does not count as taken, and it is preferred).
+    Only a transaction that holds no head ever waits for one, so heads alone cannot deadlock. SQLite
+    has one writer at a time anyway.
     """
     first = preferred_chain()
+    head = None
     if connection.features.has_select_for_update_skip_locked:
         head = (ChainHead.objects.select_for_update(skip_locked=True)
                 .annotate(rank=(F("id") + PARTITIONS - first) % PARTITIONS).order_by("rank").first())
-        if head is not None:
-            return head
-    qs = ChainHead.objects.select_for_update() if connection.features.has_select_for_update else ChainHead.objects
-    head = qs.filter(pk=first).first()
-    if head is None:  # a fresh (or flushed) database: the heads appear on first use
-        ChainHead.objects.bulk_create([ChainHead(pk=i) for i in range(PARTITIONS)], ignore_conflicts=True)
-        head = qs.get(pk=first)
+    if head is None:
+        qs = ChainHead.objects.select_for_update() if connection.features.has_select_for_update else ChainHead.objects
+        head = qs.filter(pk=first).first()
+        if head is None:  # a fresh (or flushed) database: the heads appear on first use
+            ChainHead.objects.bulk_create([ChainHead(pk=i) for i in range(PARTITIONS)], ignore_conflicts=True)
+            head = qs.get(pk=first)
+    connection._audit_chain = head.pk
     return head
 
 
