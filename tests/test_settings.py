@@ -10,6 +10,7 @@ PRODUCTION = {
     "XIAONENG_SECRET_KEY": "k" * 20 + "a-long-random-secret-for-the-deploy-check-0123456789",
     "XIAONENG_ALLOWED_HOSTS": "xiaoneng.example.gov.cn",
     "XIAONENG_IDENTITY_KEYS": "q2Hq0N2f0Xq3b0fYk0mU8a3bKx5mQnqv0g6g0b1y2cE=",
+    "XIAONENG_AUDIT_KEY": "a-long-random-audit-key-kept-outside-the-database-0123456789",
 }
 
 
@@ -39,6 +40,12 @@ def test_production_refuses_to_start_without_identity_keys(tmp_path):
     env = {**PRODUCTION, "XIAONENG_IDENTITY_KEYS": ""}
     result = run(["check"], env, tmp_path)
     assert result.returncode != 0 and "XIAONENG_IDENTITY_KEYS" in result.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_key(tmp_path):
+    env = {**PRODUCTION, "XIAONENG_AUDIT_KEY": ""}
+    result = run(["check"], env, tmp_path)
+    assert result.returncode != 0 and "XIAONENG_AUDIT_KEY" in result.stderr
 
 
 def test_the_strongest_hasher_comes_first():

@@ -42,6 +42,22 @@ if not XIAONENG_IDENTITY_KEYS and not DEBUG:
 
     raise ImproperlyConfigured("XIAONENG_IDENTITY_KEYS must be set when XIAONENG_DEBUG=0 (xiaoneng identity_keys new)")
 
+# The key that signs the audit log's chains and checkpoints (HMAC-SHA256; see audit/models.py). It must
+# live outside the database — whoever holds it can rewrite the log undetectably. Development derives one
+# from SECRET_KEY; production must set its own (`xiaoneng audit new-key`) and never change it.
+XIAONENG_AUDIT_KEY = os.environ.get("XIAONENG_AUDIT_KEY", "")
+if not XIAONENG_AUDIT_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("XIAONENG_AUDIT_KEY must be set when XIAONENG_DEBUG=0 (xiaoneng audit new-key)")
+    import hashlib
+
+    XIAONENG_AUDIT_KEY = hashlib.sha256(b"xiaoneng-audit:" + SECRET_KEY.encode()).hexdigest()
+# A file outside the database to which `audit checkpoint` appends each signed checkpoint (one JSON line)
+# and against which `audit verify` checks the log: empty = checkpoints are kept in the database only.
+XIAONENG_AUDIT_CHECKPOINT_FILE = os.environ.get("XIAONENG_AUDIT_CHECKPOINT_FILE", "")
+
 # Shared token the SMS gateway sends in X-Gateway-Token to /public/complaints/sms/; empty = endpoint off.
 XIAONENG_SMS_GATEWAY_TOKEN = os.environ.get("XIAONENG_SMS_GATEWAY_TOKEN", "")
 

@@ -1,10 +1,19 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed, hash-chained audit log.
 
-Each entry stores the SHA-256 of its own canonical content together with the hash of
-the entry before it, so removing, reordering or editing any entry breaks every hash
-after it; `xiaoneng audit verify` walks the chain and names the first broken entry.
+The log is cut into `PARTITIONS` chains so that concurrent writers do not queue on one
+row (see log.record). Each entry of a chain stores the HMAC-SHA256, under a key kept
+outside the database (settings.XIAONENG_AUDIT_KEY), of its canonical content, its place
+(chain, seq) and the hash of the entry before it in its chain: someone with database
+access but not the key can neither edit an entry nor recompute the hashes after it.
+Checkpoints sign every chain's head periodically; `xiaoneng audit verify` walks every
+chain and checks the checkpoints, and names the first broken entry.
+
+Entries written before the chains were keyed (migration 0002) are chain 0's first
+`legacy` entries, hashed with plain SHA-256 as before; the migration signed where they
+end with the key, so rewriting them breaks that signed checkpoint.
 """
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
@@ -13,6 +22,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS = "0" * 64
+PARTITIONS = 16  # chains; each entry records its own, so changing this later is harmless
+
+
+def audit_key() -> bytes:
+    return settings.XIAONENG_AUDIT_KEY.encode("utf-8")
+
+
+def sign(message: str, key: bytes | None = None) -> str:
+    return hmac.new(key or audit_key(), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class AuditEntry(models.Model):
@@ -37,6 +55,9 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("地址"), null=True, blank=True)
     # Where the object belongs, so the log itself can be scoped like everything else.
     region_code = models.CharField(_("区划"), max_length=12, blank=True, default="", db_index=True)
+    # The entry's chain and its place in it (1, 2, …); the hash covers both.
+    chain = models.PositiveSmallIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -44,6 +65,7 @@ class AuditEntry(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq")]
 
     def __str__(self):
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
@@ -70,7 +92,12 @@ class AuditEntry(models.Model):
         )
 
     def compute_hash(self) -> str:
+        """The unkeyed SHA-256 of the entries written before the chains were keyed (legacy)."""
         return hashlib.sha256((self.prev_hash + self.canonical()).encode("utf-8")).hexdigest()
+
+    def compute_mac(self, key: bytes | None = None) -> str:
+        """HMAC-SHA256 under the audit key of (chain, seq, previous hash, content)."""
+        return sign(f"{self.chain}:{self.seq}:{self.prev_hash}:{self.canonical()}", key)
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -82,8 +109,47 @@ class AuditEntry(models.Model):
 
 
 class ChainHead(models.Model):
-    """One row holding the last hash; locking it serialises writers on PostgreSQL."""
+    """The last entry of one chain (id = chain number); a writer locks only the head it appends to."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    id = models.PositiveSmallIntegerField(primary_key=True, default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
     last_entry = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)
+
+
+class Checkpoint(models.Model):
+    """Every chain's head at one moment, signed with the audit key (append-only like the entries).
+
+    `heads` is {chain: [seq, hash]}. `legacy` marks the checkpoint migration 0002 wrote: chain 0's
+    entries up to its seq are the unkeyed ones written before the chains were keyed.
+    """
+
+    at = models.DateTimeField(_("时间"))
+    heads = models.JSONField(default=dict)
+    legacy = models.BooleanField(default=False)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"checkpoint #{self.pk} {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @staticmethod
+    def message(at, heads: dict, legacy: bool) -> str:
+        return json.dumps({"at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+                           "heads": {str(k): list(v) for k, v in heads.items()}, "legacy": legacy},
+                          sort_keys=True, separators=(",", ":"))
+
+    def compute_mac(self, key: bytes | None = None) -> str:
+        return sign(self.message(self.at, self.heads, self.legacy), key)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit checkpoints are append-only")
