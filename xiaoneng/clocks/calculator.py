@@ -83,9 +83,8 @@ def build_query(start, days, unit=WORKING, pauses=(), extend=0) -> Query:
 def calculate(query: Query) -> dict:
     """The due date, its instant, the days counted, provisional flag and explanation."""
     cal = calendar_engine.current()
-    warn_days, warn_share = warn_settings()
     try:
-        result = cal.compute(query.start, query.days, query.unit, query.pauses, query.extend, warn_days, warn_share)
+        result = cal.compute(query.start, query.days, query.unit, query.pauses, query.extend, *warn_settings())
     except OutOfRange as exc:
         raise CalculatorError("start", _("日期超出可计算范围：%(detail)s") % {"detail": exc}) from None
     due = index_day(result.due_index)
