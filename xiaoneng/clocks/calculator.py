@@ -95,6 +95,7 @@ def calculate(query: Query) -> dict:
         "extension": query.extend,
         "due_date": due.isoformat(),
         "due_at": end_of_day(due, tz()).isoformat(),
+        "due_label": explain.deadline_label(end_of_day(due, tz())),
         "warn_date": index_day(result.warn_index).isoformat() if result.warn_index is not None else None,
         "working_days_counted": cal.working_days_between(query.start, due) - explain.paused_working_days(cal, result),
         "calendar_days": (due - query.start).days,

@@ -112,7 +112,7 @@ def describe_hours(clock) -> str:
     if clock.due_at is None:
         parts.append(_("到期时间待恢复计时后确定"))
     else:
-        parts.append(_("到期 %(at)s") % {"at": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")})
+        parts.append(_("到期 %(at)s") % {"at": deadline_label(clock.due_at)})
     return _("；").join(parts) + _("。")
 
 
