@@ -235,6 +235,7 @@ def test_a_pause_that_begins_on_the_last_day_holds_the_clock_until_it_resumes(wo
     actions.do_pause_clock(clock, at=at("2026-10-30T10:00"), reason="检测检验", legal_basis="《行政许可法》第四十五条")
     clock.refresh_from_db()
     assert clock.state == Clock.State.PAUSED and clock.due_at is None
+    assert "暂停始于时限最后一日 2026-10-30" in engine.explain_clock(clock)
     assert not clock.is_overdue(at("2026-11-03T09:00"))
     assert monitor.run_pass(at("2026-11-03T09:00")).overdue == 0
     assert not ClockEvent.objects.filter(clock=clock, kind="overdue").exists()

@@ -92,6 +92,7 @@ class Result:
     start_index: int
     pauses: list[tuple[int, int | None]] = field(default_factory=list)
     rolled_from: int | None = None  # calendar mode: the non-working last day moved forward
+    held_from: int | None = None  # a pause began on this day, the last day, and holds the clock
 
 
 class WorkCalendar:
@@ -209,7 +210,8 @@ class WorkCalendar:
         s = day_index(start)
         merged = self._merge_pauses(s, pauses)
         total = limit + extension
-        due = self._walk(s, total, unit, merged, roll=False)
+        held: list[int] = []
+        due = self._walk(s, total, unit, merged, roll=False, held=held)
         rolled_from = None
         if unit == CALENDAR and due is not None and not self.working[due]:
             rolled_from, due = due, int(self.next_working[due])
@@ -218,7 +220,7 @@ class WorkCalendar:
         ranges = [(a, b) for a, b, _g in merged]
         last_used = due if due is not None else (ranges[-1][0] - 1 if ranges else s)
         provisional = self._provisional(s, max(last_used, s))
-        return Result(due, warn, provisional, s, ranges, rolled_from)
+        return Result(due, warn, provisional, s, ranges, rolled_from, held[0] if held else None)
 
     def _merge_pauses(self, s: int, pauses) -> list[tuple[int, int | None, int]]:
         """Disjoint (first, last, began) index ranges after the start day; `began` is the day the
@@ -237,7 +239,7 @@ class WorkCalendar:
             merged.append([a, b, g])
         return [(a, b, g) for a, b, g in merged]
 
-    def _walk(self, s: int, n: int, unit: str, ranges, roll: bool = True) -> int | None:
+    def _walk(self, s: int, n: int, unit: str, ranges, roll: bool = True, held: list | None = None) -> int | None:
         add = self._add_working if unit == WORKING else self._add_calendar
         cursor, remaining, crossed = s, n, False
         for a, b, g in ranges:
@@ -251,6 +253,8 @@ class WorkCalendar:
                 if g > last:
                     break
                 remaining = 0
+                if held is not None:
+                    held.append(g)
             else:
                 remaining -= before
             if b is None:
