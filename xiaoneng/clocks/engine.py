@@ -9,6 +9,7 @@ explicit stand-still dates instead.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -96,7 +97,9 @@ def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
     if clock.unit == HOURS:
         pauses = [(p.started_at, p.ended_at) for p in clock.pauses.all()] if clock.pk else []
         due = add_hours(clock.start_at, total + extension, pauses)
-        left = warning_remaining(total, 1, float(rule("clock_warn_share_hours")), float(rule("clock_warn_max_share")))
+        # At least an hour before, and never while more than `clock_warn_max_share` of the limit remains.
+        left = min(max(1, round(float(rule("clock_warn_share_hours")) * total)),
+                   math.floor(float(rule("clock_warn_max_share")) * total + 1e-9))
         warn = add_hours(clock.start_at, int((total + extension) - left), pauses)
         return Derived(warn, due, False, local_date(due) if due else None, due is None)
     result = _day_result(clock, cal)
