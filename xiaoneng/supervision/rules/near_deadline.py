@@ -42,7 +42,7 @@ def check_many(items):
     amount = {unit: tr(text, language) for unit, text in AMOUNT.items()}
     overrides = bases.configured()
     items = [(e, c, k) for e, c, k in items if e.kind == ClockEvent.Kind.WARNED and c.due_at is not None]
-    resumed = resumed_today([c for _e, c, _k in items], items[0][0].at) if items else {}
+    resumed = resumed_today([c for _e, c, _k in items], min(e.at for e, _c, _k in items)) if items else {}
     for event, clock, case in items:
         organ = organ_of(clock, case)
         if organ is None:
