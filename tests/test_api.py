@@ -324,6 +324,7 @@ def test_a_clock_shows_its_pauses_extensions_and_explanation(world, login):
     assert data["extensions"] == [{"days": 10, "reason": "情况复杂", "approver_name": "局长", "at": "2026-10-20T09:00:00+08:00"}]
     assert data["organ"] == {"id": world.tianhe_bureau.pk, "name": "广州市天河区市场监督管理局"}
     assert data["due_at"] == clock.due_at.astimezone(SH).isoformat()
+    assert data["due_label"] == "2026-11-17 24:00" and data["due_label"] in data["explanation"]
     assert "国庆节" in data["explanation"] and "专家评审" in data["explanation"]
 
 
@@ -367,7 +368,7 @@ def deadline(client, **params):
 def test_twenty_working_days_from_2026_09_28_end_on_october_30(world, login):
     data = deadline(login(world.county_handler), start="2026-09-28", days=20).json()
     assert data["due_date"] == "2026-10-30"
-    assert data["due_at"] == "2026-10-31T00:00:00+08:00"
+    assert data["due_at"] == "2026-10-31T00:00:00+08:00" and data["due_label"] == "2026-10-30 24:00"
     assert data["working_days_counted"] == 20 and data["provisional"] is False
     # National Day is skipped and the make-up Saturday 10-10 counts.
     assert "国庆节 10-01 至 10-07" in data["explanation"] and "10-10" in data["explanation"]

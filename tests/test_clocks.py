@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import translation
 
 from xiaoneng.clocks import actions, engine, monitor
-from xiaoneng.clocks.models import Clock, ClockEvent
+from xiaoneng.clocks.models import Clock, ClockEvent, ClockPause
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -164,21 +164,29 @@ def test_the_one_statement_check_agrees_with_the_python_rules_for_every_clock_st
     from itertools import product
 
     now, early, late = at("2026-10-20T12:00"), at("2026-10-19T00:00"), at("2026-10-25T00:00")
-    grid = product(Clock.State.values, (None, early, late), (None, early, late, now), (None, early), (None, early))
+    # Pauses: none, open since before every deadline, open since between them, resumed.
+    pause_kinds = (None, (at("2026-10-18T09:00"), None), (at("2026-10-19T09:00"), None),
+                   (at("2026-10-18T09:00"), at("2026-10-18T15:00")))
+    grid = list(product(Clock.State.values, (None, early, late), (None, early, late, now), (None, early), (None, early),
+                        pause_kinds))
     clocks = Clock.objects.bulk_create(
         Clock(kind="test", organ=world.tianhe_bureau, start_at=at("2026-10-01T09:00"), limit=5, state=state,
               warn_at=warn, due_at=due, warned_at=warned, overdue_at=overdue, next_check_at=at("2026-10-20T11:00"))
-        for state, warn, due, warned, overdue in grid
+        for state, warn, due, warned, overdue, _pause in grid
     )
+    ClockPause.objects.bulk_create(ClockPause(clock=clock, started_at=pause[0], ended_at=pause[1], reason="检测检验")
+                                   for clock, (*_rest, pause) in zip(clocks, grid, strict=True) if pause)
+    holding = monitor.held(clocks, now)
+    assert holding  # the grid has held clocks
     expected = {}
     for clock in clocks:
         mine = copy(clock)
-        kinds = [e.kind for e in monitor._events_for(mine, now, "w")]
+        kinds = [e.kind for e in monitor._events_for(mine, now, "w", clock.pk in holding)]
         expected[clock.pk] = (kinds, mine.warned_at, mine.overdue_at, mine.next_check_at)
 
     taken, events = monitor.check_batch(now, 10_000, "w")
 
-    assert len(taken) == len(clocks) == 3 * 3 * 4 * 2 * 2
+    assert len(taken) == len(clocks) == 3 * 3 * 4 * 2 * 2 * 4
     recorded = {pk: [] for pk in expected}
     for clock_id, kind in ClockEvent.objects.values_list("clock_id", "kind"):
         recorded[clock_id].append(kind)
@@ -243,3 +251,79 @@ def test_the_monitoring_command_runs_one_pass_with_once(db):
     out = StringIO()
     call_command("runclocks", "--once", verbosity=2, stdout=out)
     assert "claimed 0, warned 0, overdue 0, failed 0" in out.getvalue()
+
+
+# --- a pause that begins on the last day (issue 11, item 3) ----------------------------------------
+def test_a_pause_that_begins_on_the_last_day_holds_the_clock_until_it_resumes(world):
+    clock = start(world)  # due 2026-10-30 24:00 (a Friday)
+    actions.do_pause_clock(clock, at=at("2026-10-30T10:00"), reason="检测检验", legal_basis="《行政许可法》第四十五条")
+    clock.refresh_from_db()
+    assert clock.state == Clock.State.PAUSED and clock.due_at is None
+    assert "暂停始于时限最后一日 2026-10-30" in engine.explain_clock(clock)
+    assert not clock.is_overdue(at("2026-11-03T09:00"))
+    assert monitor.run_pass(at("2026-11-03T09:00")).overdue == 0
+    assert not ClockEvent.objects.filter(clock=clock, kind="overdue").exists()
+    actions.do_resume_clock(clock, at=at("2026-11-04T15:00"))
+    clock.refresh_from_db()
+    # The rest of the last day resumes with the clock: due at 24:00 of the resumption day (a Wednesday).
+    assert clock.due_at == at("2026-11-05T00:00")
+    assert "2026-11-04 24:00" in engine.explain_clock(clock)
+
+
+def test_a_pause_resumed_on_a_rest_day_leaves_the_rest_of_the_next_working_day(world):
+    clock = start(world)
+    actions.do_pause_clock(clock, at=at("2026-10-30T10:00"), reason="专家评审")
+    actions.do_resume_clock(clock, at=at("2026-10-31T11:00"))  # a Saturday
+    clock.refresh_from_db()
+    assert clock.due_at == at("2026-11-03T00:00")  # Monday 2026-11-02 24:00
+
+
+def test_a_pause_that_begins_after_the_deadline_does_not_undo_the_lateness(world):
+    clock = start(world)  # due 2026-10-30 24:00
+    actions.do_pause_clock(clock, at=at("2026-10-31T10:00"), reason="检测检验")
+    clock.refresh_from_db()
+    assert clock.due_at == at("2026-10-31T00:00") and clock.is_overdue(at("2026-11-02T09:00"))
+
+
+def test_the_monitoring_pass_never_marks_overdue_a_clock_held_by_a_pause_begun_before_its_deadline(world):
+    """Even if the stored deadline is stale (derived before the pause was recorded), neither path of the
+    pass records an overdue event for it, and it stops looking at the clock until it resumes."""
+    clock = start(world)
+    actions.do_pause_clock(clock, at=at("2026-10-30T10:00"), reason="检测检验")
+    late = start(world)
+    actions.do_pause_clock(late, at=at("2026-10-31T10:00"), reason="检测检验")  # after its deadline
+    Clock.objects.filter(pk=clock.pk).update(due_at=at("2026-10-31T00:00"), next_check_at=at("2026-10-31T00:00"))
+    result = monitor.run_pass(at("2026-11-03T09:00"))
+    assert result.overdue == 1
+    assert list(ClockEvent.objects.filter(kind="overdue").values_list("clock_id", flat=True)) == [late.pk]
+    clock.refresh_from_db()
+    assert clock.overdue_at is None and clock.next_check_at is None
+
+
+# --- warnings of short clocks (issue 11, item 4) ---------------------------------------------------
+@pytest.mark.parametrize("limit", [1, 2])
+def test_a_one_or_two_day_clock_does_not_warn_the_moment_it_starts(world, limit):
+    clock = start(world, when="2026-11-02T10:00", limit=limit)  # a Monday
+    assert clock.warn_at > clock.start_at
+    monitor.run_pass(at("2026-11-02T10:05"))
+    assert not ClockEvent.objects.filter(clock=clock, kind="warned").exists()
+
+
+def test_a_two_day_clock_warns_when_one_day_is_left(world):
+    clock = start(world, when="2026-11-02T10:00", limit=2)  # due Wednesday 11-04 24:00
+    assert clock.due_at == at("2026-11-05T00:00") and clock.warn_at == at("2026-11-04T00:00")
+
+
+def test_the_warning_threshold_is_configuration(world, settings):
+    settings.XIAONENG_RULES = {"clock_warn_max_share": 1.0}
+    clock = start(world, when="2026-11-02T10:00", limit=2)
+    assert clock.warn_at == clock.start_at  # a deployment may choose to warn at once
+
+
+def test_bulk_recompute_matches_one_by_one_derivation_for_short_clocks(world):
+    clocks = [start(world, when=f"2026-11-{d:02d}T09:00", limit=n) for d in range(1, 15) for n in (1, 2, 3, 5)]
+    Clock.objects.update(due_at=None, warn_at=None)
+    assert engine.recompute(Clock.objects.all()) == len(clocks)
+    for clock in Clock.objects.all():
+        fresh = engine.derive(clock)
+        assert (clock.due_at, clock.warn_at) == (fresh.due_at, fresh.warn_at)

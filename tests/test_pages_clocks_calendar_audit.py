@@ -158,3 +158,22 @@ def test_the_audit_log_is_scoped_to_the_auditors_region(world, login, client):
 def test_the_audit_page_verifies_the_chain(world, login):
     response = login(world.admin).post(reverse("audit:verify"), follow=True)
     assert any("完整" in str(m) for m in response.context["messages"])
+
+
+def test_a_deadline_shows_in_one_legal_form_on_the_page_the_list_and_the_export(world, clocks, login):
+    client = login(world.county_handler)
+    detail = client.get(reverse("clocks:detail", args=[clocks["tianhe"].pk])).content.decode()
+    assert "2026-10-30 24:00" in detail and "2026-10-31 00:00" not in detail
+    listing = client.get(reverse("clocks:index")).content.decode()
+    assert "2026-10-30 24:00" in listing and "2026-10-31 00:00" not in listing
+    sheet = load_workbook(io.BytesIO(client.get(reverse("clocks:index"), {"export": "xlsx"}).content)).active
+    header = [c.value for c in sheet[1]]
+    due = {row[header.index("到期时间")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert due == {"2026-10-30 24:00"}
+
+
+def test_a_clock_paused_on_its_last_day_is_not_shown_overdue(world, clocks, login):
+    actions.do_pause_clock(clocks["tianhe"], at=datetime(2026, 10, 30, 10, tzinfo=SH), reason="检测检验",
+                           legal_basis="《行政许可法》第四十五条")
+    page = login(world.county_handler).get(reverse("clocks:detail", args=[clocks["tianhe"].pk]))
+    assert not page.context["overdue"] and "暂停中" in page.content.decode()

@@ -73,6 +73,82 @@ def test_a_make_up_saturday_counts_towards_the_warning(matters):
     assert case.promise_clock.warn_at == at("2026-10-15T00:00")
 
 
+def near_deadline_alert(clock):
+    return Alert.objects.filter(rule="near_deadline", clock=clock).first()
+
+
+def test_a_warning_cites_the_legal_basis_of_its_own_clock_kind(matters, world):
+    case = accepted_case(matters)
+    complaint = clocks.do_start_clock(kind="complaint.acceptance", start_at=at("2026-10-09T10:00"), limit=5,
+                                      organ=world.tianhe_bureau, label="TS-1 投诉受理", legal_basis="效能投诉受理规定")
+    correction = clocks.do_start_clock(kind="case.correction", start_at=at("2026-10-09T10:00"), limit=5,
+                                       organ=world.tianhe_bureau, label="TH-S-9 补正告知")
+    order = actions.do_open_order(organ=world.tianhe_bureau, source="media", title="窗口推诿扯皮", demand="核查并整改",
+                                  at=at("2026-10-09T10:00"))
+    monitor.run_pass(at("2026-10-15T09:00"))
+    case.refresh_from_db()
+    assert near_deadline_alert(case.promise_clock).legal_basis == "本机关公开承诺（《行政许可法》第四十二条）"
+    assert near_deadline_alert(complaint).legal_basis == "效能投诉受理规定"
+    assert near_deadline_alert(correction).legal_basis == "《行政许可法》第三十二条"
+    assert near_deadline_alert(order.clock).legal_basis == "效能督办制度"
+
+
+def test_the_complaint_rules_a_warning_cites_are_configuration(world, settings):
+    settings.XIAONENG_RULES = {"clock_legal_basis": {"complaint.acceptance": "《广东省行政效能投诉处理办法》第十二条"}}
+    complaint = clocks.do_start_clock(kind="complaint.acceptance", start_at=at("2026-10-09T10:00"), limit=5,
+                                      organ=world.tianhe_bureau, label="TS-1 投诉受理", legal_basis="效能投诉受理规定")
+    monitor.run_pass(at("2026-10-15T09:00"))
+    assert near_deadline_alert(complaint).legal_basis == "《广东省行政效能投诉处理办法》第十二条"
+
+
+def test_a_two_day_order_warns_a_day_before_its_deadline_with_its_own_numbers(world):
+    order = actions.do_open_order(organ=world.tianhe_bureau, source="media", title="窗口推诿扯皮", demand="核查并整改",
+                                  days=2, at=at("2026-11-02T10:00"))  # a Monday: due Wednesday 11-04 24:00
+    monitor.run_pass(at("2026-11-02T10:05"))
+    assert near_deadline_alert(order.clock) is None  # not the moment it starts
+    monitor.run_pass(at("2026-11-04T09:00"))
+    message = near_deadline_alert(order.clock).message
+    assert "还剩 1 个工作日" in message and "2026-11-04 24:00" in message and "时限 2 个工作日" in message
+
+
+def test_the_start_day_is_not_left_to_count(world, settings):
+    settings.XIAONENG_RULES = {"clock_warn_max_share": 1.0}  # a deployment that warns short clocks at once
+    order = actions.do_open_order(organ=world.tianhe_bureau, source="media", title="窗口推诿扯皮", demand="核查并整改",
+                                  days=2, at=at("2026-11-02T10:00"))
+    monitor.run_pass(at("2026-11-02T10:05"))
+    message = near_deadline_alert(order.clock).message
+    assert "还剩 2 个工作日" in message and "时限 2 个工作日" in message
+
+
+def test_a_day_the_clock_stood_still_is_not_left_to_count(world):
+    clock = clocks.do_start_clock(kind="case.step", start_at=at("2026-11-02T10:00"), limit=5,
+                                  organ=world.tianhe_bureau, label="TH-S-2 审查")
+    clocks.do_pause_clock(clock, at=at("2026-11-06T10:00"), reason="专家评审", legal_basis="《行政许可法》第四十五条")
+    clocks.do_resume_clock(clock, at=at("2026-11-09T09:00"))  # 11-03..11-06 counted: one day left, 11-10
+    monitor.run_pass(at("2026-11-09T15:00"))
+    message = near_deadline_alert(clock).message
+    assert "还剩 1 个工作日" in message and "2026-11-10 24:00" in message
+
+
+def test_an_hour_clock_warns_in_hours(world):
+    clock = clocks.do_start_clock(kind="complaint.handling", start_at=at("2026-11-02T10:00"), limit=10, unit="hours",
+                                  organ=world.tianhe_bureau, label="TS-2 投诉办理")
+    monitor.run_pass(at("2026-11-02T18:30"))
+    message = near_deadline_alert(clock).message
+    assert "还剩 2 小时" in message and "2026-11-02 20:00" in message and "时限 10 小时" in message
+
+
+def test_a_promise_suspended_on_its_last_day_gets_no_card_while_suspended(matters):
+    case = accepted_case(matters)  # promise due 10-16 24:00
+    cases.do_suspend_case(case, reason="检测检验", announced_days=10, legal_basis="《行政许可法》第四十五条",
+                          at=at("2026-10-16T10:00"))
+    monitor.run_pass(at("2026-10-20T09:00"))
+    assert not Alert.objects.filter(rule__in=["overdue_promise", "overdue_legal"]).exists()
+    assert not SupervisionOrder.objects.exists()
+    case.refresh_from_db()
+    assert not case.promise_clock.is_overdue(at("2026-10-20T09:00"))
+
+
 # --- overdue and the ladder --------------------------------------------------------------------
 def test_overdue_against_the_promise_and_the_law_are_two_findings_with_yellow_cards_and_orders(matters):
     case = accepted_case(matters)

@@ -15,11 +15,20 @@ from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS: dict[str, object] = {
     # Clocks: warn when this many working days remain, or this share of the limit,
-    # whichever comes first (issue: "2 working days or 20%").
+    # whichever comes first (issue: "2 working days or 20%") — but never while more than
+    # `clock_warn_max_share` of the limit remains, so that a short clock does not warn the
+    # moment it starts: with 0.5 a 2-day clock warns with one day left, a 3-day clock with
+    # one, a 4-day clock with two, and a 1-day clock (its one day is its last) not separately.
     "clock_warn_remaining_working_days": 2,
     "clock_warn_share": 0.2,
-    # Hour-unit clocks warn when this share of the limit remains.
+    "clock_warn_max_share": 0.5,
+    # Hour-unit clocks warn when this share of the limit remains (at least one hour, at most
+    # `clock_warn_max_share` of the limit).
     "clock_warn_share_hours": 0.2,
+    # The legal basis a near-deadline warning cites, per clock kind, over the built-in table
+    # (xiaoneng.clocks.bases), e.g. the province's complaint rules:
+    # {"complaint.acceptance": "《××省行政效能投诉处理办法》第十二条"}.
+    "clock_legal_basis": {},
     # Monitoring loop: how many due clocks one worker claims per batch, and how long a
     # clock whose handler failed is pushed back before it is tried again (seconds).
     "monitor_batch_size": 500,

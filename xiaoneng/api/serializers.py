@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xiaoneng.calendar.models import DayKind
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
 from xiaoneng.complaints.duplicates import duplicate_number
 from xiaoneng.orgs.models import Organ, Post, PostTarget, Region, Staff, Unit
@@ -107,14 +108,21 @@ class ClockSerializer(serializers.ModelSerializer):
     unit_display = serializers.CharField(source="get_unit_display")
     subject_type = serializers.SerializerMethodField()
     is_overdue = serializers.BooleanField(source="overdue_now", help_text="现在是否超期（已停止的按停止时间）/ overdue now (stopped: at stop)")
+    due_label = serializers.SerializerMethodField(
+        help_text="到期时间的法定表述，如 2026-11-25 24:00（due_at 为次日 00:00）；暂停中为 null / the deadline as "
+                  "the law writes it, e.g. 2026-11-25 24:00 (due_at is 00:00 of the next day); null while paused")
 
     class Meta:
         model = Clock
         fields = [
             "id", "kind", "label", "subject_type", "subject_id", "organ", "region_code",
             "start_at", "limit", "unit", "unit_display", "extension_days", "legal_basis",
-            "state", "state_display", "stopped_at", "warn_at", "due_at", "is_overdue", "provisional",
+            "state", "state_display", "stopped_at", "warn_at", "due_at", "due_label", "is_overdue", "provisional",
         ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_due_label(self, clock):
+        return deadline_label(clock.due_at) or None
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_subject_type(self, clock):
@@ -172,6 +180,7 @@ class DeadlineSerializer(serializers.Serializer):
     extension = serializers.IntegerField()
     due_date = serializers.DateField()
     due_at = serializers.DateTimeField(help_text="到期时刻（该日 24:00）/ end of the due day, ISO 8601 with offset")
+    due_label = serializers.CharField(help_text="到期时间的法定表述，如 2026-11-25 24:00 / the deadline as the law writes it")
     warn_date = serializers.DateField(allow_null=True)
     working_days_counted = serializers.IntegerField()
     calendar_days = serializers.IntegerField()

@@ -61,9 +61,9 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import current as audit_context
 from xiaoneng.calendar import engine as calendar_engine
-from xiaoneng.clocks.engine import warn_settings
+from xiaoneng.clocks.engine import warn_remaining
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
-from xiaoneng.lib.workdays import CALENDAR, FIRST_ORDINAL, WORKING, WorkCalendar, day_index
+from xiaoneng.lib.workdays import CALENDAR, FIRST_ORDINAL, N_DAYS, WORKING, WorkCalendar, day_index
 
 from . import seed
 from .models import Case, Matter, StatusChange
@@ -384,7 +384,6 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
     deemed_reason = np.where(tl.is_deemed, np.where(tl.corr_late, Clock.StartReason.DEEMED_LATE_CORRECTION.value,
                                                     Clock.StartReason.DEEMED_LATE_ACCEPTANCE.value), "").astype(object)
     reasons = {"correction": None, "promise": deemed_reason, "legal": deemed_reason, "certificate": None}
-    warn_days, warn_share = warn_settings()
     paused_now = tl.suspend & past(tl.t_susp) & ~past(tl.t_resume)
     cols: dict[str, list] = {c: [] for c in CLOCK_COLUMNS}
     pauses: dict[str, list] = {c: [] for c in ("clock_id", "started_at", "ended_at", "reason", "legal_basis", "announced_days")}
@@ -402,8 +401,7 @@ def clocks(tl: Timeline, u: Universe, days: Days, case_ids: np.ndarray, case_no:
         resumed = past(tl.t_resume)[sel]
         first = days.day_of(np.where(has_pause, tl.t_susp[sel], start_at)) + 1
         last = np.where(has_pause & resumed, days.day_of(np.where(resumed, tl.t_resume[sel], start_at)), NONE)
-        due, warn, provisional = _derive(days, s_day, limit[sel], ext[sel], calendar[sel], has_pause, first, last,
-                                         warn_days, warn_share)
+        due, warn, provisional = _derive(days, s_day, limit[sel], ext[sel], calendar[sel], has_pause, first, last)
         due_at = np.where(due == NONE, NONE, days.end_of(np.where(due == NONE, s_day, due)))
         warn_at = np.where(warn == NONE, NONE,
                            np.where(warn <= s_day, start_at, days.end_of(np.where(warn == NONE, s_day, warn))))
@@ -507,27 +505,31 @@ def draw(rng: np.random.Generator, u: Universe, days: Days, n: int, seq0: int, n
                  {"clocks": used, "open": int(still_open.sum())})
 
 
-def _derive(days: Days, s, limit, ext, calendar, has_pause, first, last, warn_days, warn_share):
+def _derive(days: Days, s, limit, ext, calendar, has_pause, first, last):
     """Due, warning (day indices, NONE while an open pause holds the clock) and provisional flags.
 
     The engine's arithmetic (WorkCalendar.compute) vectorised for at most one pause per
-    clock: the pause stands still on days [first, last]; `last` NONE means still paused.
+    clock: the pause began on day first - 1 and stands still on days [first, last]; `last`
+    NONE means still paused. A pause begun on or before the last day holds the clock.
     """
     cal = days.cal
     total = limit + ext
-    remaining = np.maximum(warn_days, np.ceil(warn_share * limit)).astype(np.int64)
+    remaining = warn_remaining(limit)
     warn_n = np.maximum(total - remaining, 0)
     a = np.maximum(first, s + 1)
     pause = has_pause & ((last == NONE) | (last >= a))
     a_safe = np.where(pause, a, s + 1)
     b = np.where(pause & (last != NONE), last, s + 1)
+    began = np.minimum(first - 1, a_safe)
 
     def walk(count):
         before = np.where(calendar, a_safe - 1 - s, cal.cum[a_safe - 1].astype(np.int64) - cal.cum[s])
-        inside = ~pause | (count <= before)
         plain = np.where(calendar, s + np.maximum(count, 0), cal.due_indices(s, np.maximum(count, 0), WORKING))
+        last_day = np.where(calendar, cal.next_working[np.minimum(plain, N_DAYS - 1)], plain)
+        inside = ~pause | ((count <= before) & (began > last_day))
         rest = np.maximum(count - before, 0)
-        after = np.where(calendar, b + rest, cal.due_indices(b, rest, WORKING))
+        after = np.where(calendar, b + rest,
+                         np.where(rest == 0, cal.next_working[b], cal.due_indices(b, rest, WORKING)))
         held = pause & (last == NONE) & ~inside
         return np.where(inside, plain, np.where(held, NONE, after))
 

@@ -86,9 +86,8 @@ def calculate(query: Query, cal: WorkCalendar | None = None) -> dict:
     `cal`: the calendar to use; by default the one in force (the database's).
     """
     cal = cal or calendar_engine.current()
-    warn_days, warn_share = warn_settings()
     try:
-        result = cal.compute(query.start, query.days, query.unit, query.pauses, query.extend, warn_days, warn_share)
+        result = cal.compute(query.start, query.days, query.unit, query.pauses, query.extend, *warn_settings())
     except OutOfRange as exc:
         raise CalculatorError("start", _("日期超出可计算范围：%(detail)s") % {"detail": exc}) from None
     due = index_day(result.due_index)
@@ -99,6 +98,7 @@ def calculate(query: Query, cal: WorkCalendar | None = None) -> dict:
         "extension": query.extend,
         "due_date": due.isoformat(),
         "due_at": end_of_day(due, tz()).isoformat(),
+        "due_label": explain.deadline_label(end_of_day(due, tz())),
         "warn_date": index_day(result.warn_index).isoformat() if result.warn_index is not None else None,
         "working_days_counted": cal.working_days_between(query.start, due) - explain.paused_working_days(cal, result),
         "calendar_days": (due - query.start).days,

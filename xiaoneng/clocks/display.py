@@ -38,5 +38,6 @@ def clock_row(clock: Clock, title: str, now, cal=None) -> ClockRow:
     except OutOfRange:
         words = ""
     overdue = clock.is_overdue(now)
-    warning = clock.is_open() and not overdue and clock.warn_at is not None and clock.warn_at <= now
+    # A paused clock does not draw nearer its deadline (one held by a pause begun before it has none).
+    warning = clock.state == Clock.State.RUNNING and not overdue and clock.warn_at is not None and clock.warn_at <= now
     return ClockRow(str(title), clock, words, overdue, warning)

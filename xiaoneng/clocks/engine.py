@@ -9,6 +9,7 @@ explicit stand-still dates instead.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -31,6 +32,7 @@ from xiaoneng.lib.workdays import (
     day_index,
     end_of_day,
     index_day,
+    warning_remaining,
 )
 
 from .models import Clock, ClockPause
@@ -44,8 +46,16 @@ def local_date(moment: datetime) -> date:
     return timezone.localtime(moment, tz()).date()
 
 
-def warn_settings() -> tuple[int, float]:
-    return int(rule("clock_warn_remaining_working_days")), float(rule("clock_warn_share"))
+def warn_settings() -> tuple[int, float, float]:
+    """(working days, share of the limit, largest share of the limit) left when a clock warns (conf)."""
+    return (int(rule("clock_warn_remaining_working_days")), float(rule("clock_warn_share")),
+            float(rule("clock_warn_max_share")))
+
+
+def warn_remaining(limits):
+    """How much of each limit is left at the warning (`warning_remaining` with the settings in force);
+    every derivation, vectorised or not, goes through it."""
+    return warning_remaining(limits, *warn_settings())
 
 
 @dataclass
@@ -58,24 +68,25 @@ class Derived:
 
 
 def day_pauses(clock: Clock) -> list[Pause]:
-    """The clock's pauses as stand-still date ranges (see the module docstring)."""
+    """The clock's pauses as stand-still date ranges (see the module docstring); each remembers the
+    day it began, so that a pause begun on the last day holds the clock (lib.workdays)."""
     out = []
     for p in clock.pauses.all():
-        first = local_date(p.started_at) + timedelta(days=1)
+        began = local_date(p.started_at)
+        first = began + timedelta(days=1)
         last = local_date(p.ended_at) if p.ended_at else None
         if last is not None and last < first:
             continue
-        out.append(Pause(first, last, p.reason, p.legal_basis))
+        out.append(Pause(first, last, p.reason, p.legal_basis, began))
     return out
 
 
 def _day_result(clock: Clock, cal: WorkCalendar, pauses: list[Pause] | None = None):
     """The calendar's answer for a day-unit clock (shared by derive and explain_clock)."""
-    warn_days, warn_share = warn_settings()
     if pauses is None:
         pauses = day_pauses(clock) if clock.pk else []
     return cal.compute(local_date(clock.start_at), clock.limit, clock.unit, pauses, clock.extension_days,
-                       warn_days, warn_share)
+                       *warn_settings())
 
 
 def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
@@ -86,8 +97,10 @@ def derive(clock: Clock, cal: WorkCalendar | None = None) -> Derived:
     if clock.unit == HOURS:
         pauses = [(p.started_at, p.ended_at) for p in clock.pauses.all()] if clock.pk else []
         due = add_hours(clock.start_at, total + extension, pauses)
-        share = float(rule("clock_warn_share_hours"))
-        warn = add_hours(clock.start_at, int((total + extension) - max(1, round(share * total))), pauses)
+        # At least an hour before, and never while more than `clock_warn_max_share` of the limit remains.
+        left = min(max(1, round(float(rule("clock_warn_share_hours")) * total)),
+                   math.floor(float(rule("clock_warn_max_share")) * total + 1e-9))
+        warn = add_hours(clock.start_at, int((total + extension) - left), pauses)
         return Derived(warn, due, False, local_date(due) if due else None, due is None)
     result = _day_result(clock, cal)
     zone = tz()
@@ -159,7 +172,6 @@ def recompute(queryset, cal: WorkCalendar | None = None, batch_size: int = 5000)
 
 
 def _recompute_chunk(chunk: list[Clock], cal: WorkCalendar) -> list[Clock]:
-    warn_days, warn_share = warn_settings()
     zone = tz()
     changed: list[Clock] = []
     complex_ = [c for c in chunk if c.unit == HOURS or c.has_pause]
@@ -175,7 +187,7 @@ def _recompute_chunk(chunk: list[Clock], cal: WorkCalendar) -> list[Clock]:
         limits = np.array([c.limit for c in group], dtype=np.int64)
         totals = limits + np.array([c.extension_days for c in group], dtype=np.int64)
         due = cal.due_indices(starts, totals, unit)
-        remaining = np.maximum(warn_days, np.ceil(warn_share * limits)).astype(np.int64)
+        remaining = warn_remaining(limits)
         warn_n = np.maximum(totals - remaining, 0)
         warn = cal.due_indices(starts, warn_n, WORKING) if unit == WORKING else starts + warn_n
         provisional = cal.provisional_mask(starts, due)

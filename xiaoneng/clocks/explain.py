@@ -100,6 +100,9 @@ def describe(cal: WorkCalendar, result, unit: str, limit: int, extension: int, p
                 "reason": _("，%(reason)s") % {"reason": reason} if reason else "",
             }
         )
+    if result.held_from is not None:
+        parts.append(_("暂停始于时限最后一日 %(d)s，暂停期间不计超期；该日未用完的时间在恢复计时后接续，"
+                       "于恢复之日（遇休息日顺延至下一工作日）24:00 到期") % {"d": _d(result.held_from)})
     if extension:
         parts.append(_("延长 %(n)d 日") % {"n": extension})
     if result.due_index is None:
@@ -136,7 +139,7 @@ def describe_hours(clock) -> str:
     if clock.due_at is None:
         parts.append(_("到期时间待恢复计时后确定"))
     else:
-        parts.append(_("到期 %(at)s") % {"at": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")})
+        parts.append(_("到期 %(at)s") % {"at": deadline_label(clock.due_at)})
     return _("；").join(parts) + _("。")
 
 

@@ -16,6 +16,11 @@ not what is open.
   pushed-back `next_check_at`, to be retried after `monitor_retry_seconds` — one bad row
   cannot crash-loop the worker.
 
+A clock held by a pause (Art. 45) that began before its deadline is never marked overdue
+while the pause lasts: the engine gives it no `due_at` then (xiaoneng.lib.workdays), and
+should a stored `due_at` be stale (derived before the pause was recorded), both paths
+still record nothing for it and stop looking at it until it resumes (`held`).
+
 Listeners (the supervision rules of later capabilities) subscribe with `on_events`.
 """
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -38,7 +44,7 @@ from xiaoneng.lib.pg import fetch_binary
 from xiaoneng.orgs.models import Organ
 
 from .engine import next_check
-from .models import Clock, ClockEvent
+from .models import Clock, ClockEvent, ClockPause
 
 log = logging.getLogger(__name__)
 
@@ -148,21 +154,27 @@ def _clocks_from_rows(rows, organs: dict | None = None) -> list[Clock]:
 CHECK_SQL = """
 WITH due AS (
     SELECT id, state, warn_at, due_at, warned_at, overdue_at,
-           CASE WHEN state = %(stopped)s THEN NULL
-                WHEN due_at <= %(now)s AND overdue_at IS NULL THEN 'overdue'
-                WHEN warn_at <= %(now)s AND warned_at IS NULL THEN 'warned' END AS event
+           (state = %(paused)s AND due_at <= %(now)s AND EXISTS (
+                SELECT 1 FROM {pause} AS p WHERE p.clock_id = {clock}.id AND p.ended_at IS NULL
+                                             AND p.started_at < {clock}.due_at)) AS held
     FROM {clock} WHERE next_check_at <= %(now)s
     ORDER BY next_check_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+), judged AS (
+    SELECT *,
+           CASE WHEN state = %(stopped)s OR held THEN NULL
+                WHEN due_at <= %(now)s AND overdue_at IS NULL THEN 'overdue'
+                WHEN warn_at <= %(now)s AND warned_at IS NULL THEN 'warned' END AS event
+    FROM due
 ), seen AS (
-    SELECT id, event, state, warn_at, due_at,
+    SELECT id, event, state, held, warn_at, due_at,
            CASE WHEN event IS NOT NULL THEN COALESCE(warned_at, %(now)s) ELSE warned_at END AS warned_at,
            CASE WHEN event = 'overdue' THEN %(now)s ELSE overdue_at END AS overdue_at
-    FROM due
+    FROM judged
 ), checked AS (
     UPDATE {clock} AS c
     SET warned_at = s.warned_at, overdue_at = s.overdue_at, claim = NULL,
         next_check_at = CASE
-            WHEN s.state = %(stopped)s THEN NULL
+            WHEN s.state = %(stopped)s OR s.held THEN NULL
             WHEN s.warned_at IS NULL AND s.warn_at IS NOT NULL AND (s.due_at IS NULL OR s.warn_at < s.due_at)
                 THEN s.warn_at
             WHEN s.overdue_at IS NULL AND s.due_at IS NOT NULL THEN s.due_at
@@ -186,18 +198,34 @@ def check_batch(now: datetime, limit: int, worker: str, organs: dict | None = No
     listeners' work and the clocks' new state commit (or roll back) together. Returns the
     clocks and the events this call recorded (an event another worker recorded first is not
     returned again). `organs` caches the clocks' organs across the batches of a pass."""
-    sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table, returning=_returning())
-    rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker, "stopped": Clock.State.STOPPED.value})
+    sql = CHECK_SQL.format(clock=Clock._meta.db_table, event=ClockEvent._meta.db_table,
+                           pause=ClockPause._meta.db_table, returning=_returning())
+    rows = fetch_binary(sql, {"now": now, "limit": limit, "worker": worker, "stopped": Clock.State.STOPPED.value,
+                              "paused": Clock.State.PAUSED.value})
     fresh = {r[0]: (r[-2], r[-1]) for r in rows}
     clocks = _clocks_from_rows([r[:-2] for r in rows], organs)
     events = [Fired(c, fresh[c.pk][0], now, worker) for c in clocks if fresh[c.pk][0] is not None and fresh[c.pk][1]]
     return clocks, events
 
 
-def _events_for(clock: Clock, now: datetime, worker: str) -> list[Fired]:
-    """What has happened to the clock by `now` that was not recorded yet (side-effect: stamps)."""
+def held(clocks: list[Clock], now: datetime) -> set[int]:
+    """The paused clocks past their stored deadline whose open pause began before it (one query, and
+    none for a batch without paused clocks past their deadline): `CHECK_SQL`'s `held`."""
+    candidates = [c.pk for c in clocks
+                  if c.state == Clock.State.PAUSED and c.due_at is not None and c.due_at <= now]
+    if not candidates:
+        return set()
+    return set(ClockPause.objects.filter(clock_id__in=candidates, ended_at__isnull=True,
+                                         started_at__lt=F("clock__due_at")).values_list("clock_id", flat=True))
+
+
+def _events_for(clock: Clock, now: datetime, worker: str, is_held: bool = False) -> list[Fired]:
+    """What has happened to the clock by `now` that was not recorded yet (side-effect: stamps).
+
+    `is_held`: a pause begun before the deadline holds the clock (see `held`): nothing happens to
+    it, and the pass stops looking at it (resuming it derives its deadline and next check again)."""
     events = []
-    if clock.state == Clock.State.STOPPED:  # stopped since it was scheduled: nothing can happen to it
+    if clock.state == Clock.State.STOPPED or is_held:  # stopped since it was scheduled, or held by a pause
         pass
     elif clock.due_at is not None and clock.due_at <= now and clock.overdue_at is None:
         clock.overdue_at = now
@@ -206,7 +234,7 @@ def _events_for(clock: Clock, now: datetime, worker: str) -> list[Fired]:
     elif clock.warn_at is not None and clock.warn_at <= now and clock.warned_at is None:
         clock.warned_at = now
         events.append(Fired(clock, ClockEvent.Kind.WARNED, now, worker))
-    clock.next_check_at = next_check(clock)
+    clock.next_check_at = None if is_held else next_check(clock)
     clock.claim = None
     return events
 
@@ -255,7 +283,8 @@ def _insert_events(events: list[Fired]) -> None:
 
 def _handle(clocks: list[Clock], now: datetime, worker: str, result: PassResult) -> None:
     with transaction.atomic():
-        events = [e for c in clocks for e in _events_for(c, now, worker)]
+        holding = held(clocks, now)
+        events = [e for c in clocks for e in _events_for(c, now, worker, c.pk in holding)]
         _insert_events(events)
         _save_checked(clocks)
         _tell(events)

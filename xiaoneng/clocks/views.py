@@ -15,6 +15,7 @@ from xiaoneng.orgs.filters import ScopedRegionFilterForm, tree_regions
 from xiaoneng.web.lists import Column, ListPage
 
 from .engine import explain_clock
+from .explain import deadline_label
 from .models import Clock
 
 PERM = "clock.view"
@@ -104,8 +105,8 @@ class ClockList(ListPage):
             Column(_("起算时间"), lambda c: c.start_at),
             Column(_("时限"), lambda c: f"{c.limit} {c.get_unit_display()}"),
             Column(_("延长"), lambda c: c.extension_days),
-            Column(_("预警时间"), lambda c: c.warn_at),
-            Column(_("到期时间"), lambda c: c.due_at),
+            Column(_("预警时间"), lambda c: deadline_label(c.warn_at)),
+            Column(_("到期时间"), lambda c: deadline_label(c.due_at)),
             Column(_("状态"), lambda c: str(c.get_state_display())),
             Column(_("已超期"), lambda c: str(_("是") if c.is_overdue(now) else _("否"))),
             Column(_("临时计算"), lambda c: str(_("是") if c.provisional else _("否"))),

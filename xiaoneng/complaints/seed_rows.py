@@ -130,7 +130,6 @@ def derive_in_bulk(clocks: list[Clock]) -> None:
     the arithmetic of `engine.recompute` (cumulative working-day index, `due_indices`),
     applied before the rows exist so that each is written once."""
     cal, zone = calendar_engine.current(), engine.tz()
-    warn_days, warn_share = engine.warn_settings()
     for unit in ("working", "calendar"):
         group = [c for c in clocks if c.unit == unit]
         if not group:
@@ -139,7 +138,7 @@ def derive_in_bulk(clocks: list[Clock]) -> None:
         limits = np.array([c.limit for c in group], dtype=np.int64)
         totals = limits + np.array([c.extension_days for c in group], dtype=np.int64)
         due = cal.due_indices(starts, totals, unit)
-        remaining = np.maximum(warn_days, np.ceil(warn_share * limits)).astype(np.int64)
+        remaining = engine.warn_remaining(limits)
         warn_n = np.maximum(totals - remaining, 0)
         warn = cal.due_indices(starts, warn_n, WORKING) if unit == WORKING else starts + warn_n
         provisional = cal.provisional_mask(starts, due)

@@ -13,6 +13,10 @@ which is one `searchsorted` for any number of clocks at once. Legal semantics
 * the day an act happens is not counted: counting starts the next day;
 * N working days end at 24:00 of the N-th working day after the start day;
 * days of a pause (Art. 45) are not counted; an extension adds days after the limit;
+* a pause that begins on or before the last day (before 24:00 of it) holds the clock even
+  when the limit is used up that day: it cannot expire while paused, and what is left of
+  the last day resumes with the clock, which then falls due at 24:00 of the resumption day
+  (of the next working day if that is a rest day);
 * in calendar-day mode a period whose last day is not a working day ends at 24:00 of
   the next working day.
 
@@ -58,12 +62,28 @@ def index_day(i: int) -> date:
 
 @dataclass(frozen=True)
 class Pause:
-    """The clock stands still from `first` to `last` inclusive (`last` None: still paused)."""
+    """The clock stands still from `first` to `last` inclusive (`last` None: still paused).
+
+    `began`: the day the pause began, if before `first` (a clock's pause begins on a day that
+    is still counted); a pause that began on or before the last day holds the clock."""
 
     first: date
     last: date | None
     reason: str = ""
     legal_basis: str = ""
+    began: date | None = None
+
+
+def warning_remaining(limit, warn_days: int, warn_share: float, warn_max_share: float = 1.0):
+    """How much of the limit is left when a clock warns (int, or numpy arrays of limits).
+
+    `max(warn_days, ceil(warn_share * limit))`, but never more than `floor(warn_max_share * limit)`:
+    a short clock does not warn the moment it starts (with the default 0.5, a 2-day clock warns
+    with one day left and a 1-day clock, all of whose time is its last day, not separately)."""
+    if isinstance(limit, np.ndarray):
+        wanted = np.maximum(warn_days, np.ceil(warn_share * limit))
+        return np.minimum(wanted, np.floor(warn_max_share * limit + 1e-9)).astype(np.int64)
+    return min(max(warn_days, math.ceil(warn_share * limit)), math.floor(warn_max_share * limit + 1e-9))
 
 
 @dataclass
@@ -74,6 +94,7 @@ class Result:
     start_index: int
     pauses: list[tuple[int, int | None]] = field(default_factory=list)
     rolled_from: int | None = None  # calendar mode: the non-working last day moved forward
+    held_from: int | None = None  # a pause began on this day, the last day, and holds the clock
 
 
 class WorkCalendar:
@@ -175,57 +196,75 @@ class WorkCalendar:
 
     # --- one clock with pauses ------------------------------------------------------------
     def compute(self, start: date, limit: int, unit: str = WORKING, pauses=(), extension: int = 0,
-                warn_days: int = 2, warn_share: float = 0.2) -> Result:
+                warn_days: int = 2, warn_share: float = 0.2, warn_max_share: float = 1.0) -> Result:
         """Due and warning day of one day-unit clock.
 
         1. Merge the pauses into disjoint index ranges after the start day.
         2. Walk from the start day: count days up to each pause, skip the pause, until the
            limit (plus extensions) is used up; an open pause reached first holds the clock.
         3. In calendar mode, roll a non-working last day to the next working day.
-        4. The warning falls where `max(warn_days, ceil(warn_share * limit))` days remain.
+        4. The warning falls where `warning_remaining(limit, …)` days remain.
         """
         if unit not in (WORKING, CALENDAR):
             raise ValueError(f"unit must be {WORKING} or {CALENDAR}, not {unit!r}")
         if limit < 0 or extension < 0:
             raise ValueError("limit and extension must not be negative")
         s = day_index(start)
-        ranges = self._merge_pauses(s, pauses)
+        merged = self._merge_pauses(s, pauses)
         total = limit + extension
-        due = self._walk(s, total, unit, ranges, roll=False)
+        held: list[int] = []
+        due = self._walk(s, total, unit, merged, roll=False, held=held)
         rolled_from = None
         if unit == CALENDAR and due is not None and not self.working[due]:
             rolled_from, due = due, int(self.next_working[due])
-        remaining_at_warning = max(warn_days, math.ceil(warn_share * limit))
-        warn = self._walk(s, max(total - remaining_at_warning, 0), unit, ranges, roll=False)
+        remaining_at_warning = warning_remaining(limit, warn_days, warn_share, warn_max_share)
+        warn = self._walk(s, max(total - remaining_at_warning, 0), unit, merged, roll=False)
+        ranges = [(a, b) for a, b, _g in merged]
         last_used = due if due is not None else (ranges[-1][0] - 1 if ranges else s)
         provisional = self._provisional(s, max(last_used, s))
-        return Result(due, warn, provisional, s, ranges, rolled_from)
+        return Result(due, warn, provisional, s, ranges, rolled_from, held[0] if held else None)
 
-    def _merge_pauses(self, s: int, pauses) -> list[tuple[int, int | None]]:
+    def _merge_pauses(self, s: int, pauses) -> list[tuple[int, int | None, int]]:
+        """Disjoint (first, last, began) index ranges after the start day; `began` is the day the
+        (first of the merged) pause began, at most `first`."""
         merged: list[list] = []
         for p in sorted(pauses, key=lambda p: p.first):
             a = max(day_index(p.first), s + 1)
             b = day_index(p.last) if p.last is not None else None
             if b is not None and b < a:
                 continue  # the pause lies wholly on or before the start day
+            g = min(day_index(p.began), a) if p.began is not None else a
             if merged and (merged[-1][1] is None or a <= merged[-1][1] + 1):
                 if merged[-1][1] is not None:
                     merged[-1][1] = None if b is None else max(merged[-1][1], b)
                 continue
-            merged.append([a, b])
-        return [(a, b) for a, b in merged]
+            merged.append([a, b, g])
+        return [(a, b, g) for a, b, g in merged]
 
-    def _walk(self, s: int, n: int, unit: str, ranges, roll: bool = True) -> int | None:
+    def _walk(self, s: int, n: int, unit: str, ranges, roll: bool = True, held: list | None = None) -> int | None:
         add = self._add_working if unit == WORKING else self._add_calendar
-        cursor, remaining = s, n
-        for a, b in ranges:
-            before = (self.cum[a - 1] - self.cum[cursor]) if unit == WORKING else (a - 1 - cursor)
+        cursor, remaining, crossed = s, n, False
+        for a, b, g in ranges:
+            before = int(self.cum[a - 1] - self.cum[cursor]) if unit == WORKING else (a - 1 - cursor)
             if remaining <= before:
-                break
-            remaining -= int(before)
+                # The count runs out before the pause; it still holds the clock if it began on or before
+                # the last day (in calendar mode: the last day as rolled to a working day).
+                last = add(cursor, remaining)
+                if unit == CALENDAR:
+                    last = int(self.next_working[last])
+                if g > last:
+                    break
+                remaining = 0
+                if held is not None:
+                    held.append(g)
+            else:
+                remaining -= before
             if b is None:
                 return None
-            cursor = b
+            cursor, crossed = b, True
+        if crossed and remaining == 0 and unit == WORKING:
+            # What was left of the last day: the rest of the resumption day, or of the next working day.
+            return int(self.next_working[cursor])
         due = add(cursor, remaining)
         if unit == CALENDAR and roll:
             due = int(self.next_working[due])

@@ -674,7 +674,6 @@ class Fast:
         for c in pending:
             if c.row["unit"] == HOURS:
                 self.derive_one(c)
-        warn_days, warn_share = clock_engine.warn_settings()
         zone = clock_engine.tz()
         local_days: dict[datetime, int] = {}
         ends: dict[int, datetime] = {}
@@ -689,7 +688,7 @@ class Fast:
             starts = np.fromiter((local_days[c.row["start_at"]] for c in group), np.int64, len(group))
             limits = np.fromiter((c.row["limit"] for c in group), np.int64, len(group))
             due = self.cal.due_indices(starts, limits, unit)
-            remaining = np.maximum(warn_days, np.ceil(warn_share * limits)).astype(np.int64)
+            remaining = clock_engine.warn_remaining(limits)
             warn_n = np.maximum(limits - remaining, 0)
             warn = self.cal.due_indices(starts, warn_n, WORKING) if unit == WORKING else starts + warn_n
             provisional = self.cal.provisional_mask(starts, due)

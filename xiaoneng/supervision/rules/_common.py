@@ -1,4 +1,6 @@
 """Small helpers shared by the rule modules (not a rule itself: no `register` call)."""
+import math
+from datetime import datetime, time
 from functools import lru_cache
 
 from django.conf import settings
@@ -7,7 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xiaoneng.calendar.engine import current
-from xiaoneng.clocks.engine import local_date
+from xiaoneng.clocks.engine import local_date, tz
+from xiaoneng.clocks.explain import deadline_label
 
 
 @lru_cache(maxsize=4096)
@@ -25,18 +28,51 @@ def _last_day(clock):
     return _day(clock.due_at) - timezone.timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
+def _deadline(moment, zone: str) -> str:
+    return deadline_label(moment)
+
+
 def due_text(clock) -> str:
-    """A deadline the way the law counts it: 24:00 of the last day."""
+    """A deadline the way the law says it (24:00 of the last day): `clocks.explain.deadline_label`, the one
+    form every page, export and message shows; remembered, as a pass asks for the same few moments."""
     if clock.due_at is None:
         return "—"
-    return f"{_last_day(clock):%Y-%m-%d} 24:00"
+    return _deadline(clock.due_at, timezone.get_current_timezone_name())
 
 
-def working_days_left(clock, now) -> int:
+def resumed_today(clocks, now) -> dict[int, object]:
+    """{clock id: local day of its last resumption} for those of `clocks` resumed on `now`'s local day or
+    later (one query): such a day stood still, so it is not left to count."""
+    if not clocks:
+        return {}
+    from xiaoneng.clocks.models import ClockPause
+
+    since = datetime.combine(_day(now), time(0), tzinfo=tz())
+    out: dict[int, object] = {}
+    for clock_id, ended_at in ClockPause.objects.filter(clock_id__in=[c.pk for c in clocks], ended_at__gte=since) \
+            .values_list("clock_id", "ended_at"):
+        out[clock_id] = max(out.get(clock_id, _day(ended_at)), _day(ended_at))
+    return out
+
+
+def left_in_unit(clock, now, resumed_on=None) -> int:
+    """What is left of the clock at `now`, in its own unit (0 past its deadline or while a pause holds it).
+
+    Day units count the days still to be counted: today while it lasts (at 09:00 on the last day, one
+    remains), but not the start day (never counted) nor a day the clock stood still (`resumed_on`: the day of
+    a resumption today). Hours: whole hours to the deadline, rounded up."""
     if clock.due_at is None:
         return 0
-    # Today counts while it lasts: at 09:00 on the last day, one working day remains.
-    return max(current(check=False).working_days_between(_day(now) - timezone.timedelta(days=1), _last_day(clock)), 0)
+    if clock.unit == "hours":
+        return max(math.ceil((clock.due_at - now).total_seconds() / 3600), 0)
+    floor = max(_day(now) - timezone.timedelta(days=1), _day(clock.start_at))
+    if resumed_on is not None:
+        floor = max(floor, resumed_on)
+    last = _last_day(clock)
+    if clock.unit == "calendar":
+        return max((last - floor).days, 0)
+    return max(current(check=False).working_days_between(floor, last), 0) if last > floor else 0
 
 
 def working_days_late(clock, now) -> int:

@@ -4,6 +4,7 @@ Near-deadline warnings for these clocks come from `near_deadline` like every oth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from xiaoneng.clocks import bases
 from xiaoneng.clocks.models import ClockEvent
 
 from . import OVERDUE, Finding, Rule, register
@@ -26,7 +27,8 @@ def check(event, clock, case):
         "label": clock.label or clock.kind, "what": what, "due": due_text(clock), "limit": clock.limit,
         "unit": clock.get_unit_display(), "ext": clock.extension_days,
     }
-    return [Finding(rule.code, rule.level, clock.organ, clock, message, rule.legal_basis,
+    # The province's complaint rules as configured (clock_legal_basis), like the warning's.
+    return [Finding(rule.code, rule.level, clock.organ, clock, message, bases.basis_of(clock) or rule.legal_basis,
                     evidence(clock, working_days_late=late), clock, key=f"clock{clock.pk}")]
 
 

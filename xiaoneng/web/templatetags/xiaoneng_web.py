@@ -1,11 +1,20 @@
-"""Template helpers for list pages: sortable column headers.
+"""Template helpers for list pages: sortable column headers, deadlines in the law's words.
 
 Paging links use Django's own `{% querystring %}` tag; a sort header needs a little
 more (which way the column sorts now, `aria-sort`, and dropping the page number).
 """
 from django import template
 
+from xiaoneng.clocks.explain import deadline_label
+
 register = template.Library()
+
+
+@register.filter
+def deadline(moment) -> str:
+    """A deadline as the law says it ("2026-11-25 24:00", not "2026-11-26 00:00"): `clocks.explain.deadline_label`,
+    the one form pages, exports, messages and the API's `due_label` show."""
+    return deadline_label(moment)
 
 
 @register.inclusion_tag("web/_sort_th.html", takes_context=True)
