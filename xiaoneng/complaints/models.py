@@ -355,6 +355,10 @@ class Rating(models.Model):
             prefix_index("rating_region_like", "region_code"),
             models.Index(fields=["organ", "rated_at"], name="rating_organ_time"),
         ]
+        # One rating per case (per sub-case of a parallel application): the first stands. The
+        # action refuses a second one under the case's row lock; this holds when two submits race.
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(case__isnull=False),
+                                               name="rating_once_per_case")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.get_level_display()} #{self.pk}"
