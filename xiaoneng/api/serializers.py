@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from xiaoneng.calendar.models import DayKind
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
-from xiaoneng.complaints.duplicates import duplicate_number
+from xiaoneng.complaints.duplicates import duplicate_number, merged_into_number
 from xiaoneng.orgs.models import Organ, Post, PostTarget, Region, Staff, Unit
 
 
@@ -235,5 +235,9 @@ class ComplaintDetailSerializer(ComplaintSerializer):
     handling_report = serializers.CharField()
     reply = serializers.CharField()
     reasons = serializers.CharField()
-    merged_into = serializers.CharField(source="merged_into.number", allow_null=True, default=None)
+    merged_into = serializers.SerializerMethodField(
+        help_text="the number of the complaint this one was merged into, where the reader may see that complaint")
     steps = ComplaintStepSerializer(many=True)
+
+    def get_merged_into(self, complaint) -> str | None:
+        return merged_into_number(complaint)

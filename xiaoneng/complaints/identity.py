@@ -131,8 +131,9 @@ def redact(text: str) -> str:
 
 def mask_in(text: str, who: Identity) -> str:
     """`text` as it may be published: the complainant's own name masked ("张三丰" → "张**"; officials
-    write "张三丰同志：您好"), their address, phone, ID number and e-mail hidden, then `redact()`."""
-    hidden = {value.strip(): "***" for value in (who.address, who.id_number, who.email, who.phone)}
+    write "张三丰同志：您好"), their address, phone, ID number, e-mail and device id hidden, then `redact()`."""
+    # The device id too: an app may write it into the description, and it identifies the complainant's phone.
+    hidden = {value.strip(): "***" for value in (who.address, who.id_number, who.email, who.phone, who.device_id)}
     parts = (who.name or "").split()  # Open311 gives "first last": 三丰 张 is written 张三丰
     for name in {who.name.strip(), "".join(parts), "".join(reversed(parts)), *parts}:
         hidden.setdefault(name, mask_name(name))

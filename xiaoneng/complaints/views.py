@@ -43,7 +43,7 @@ from xiaoneng.web.timeline import Entry, actor_name
 from . import identity as ident
 from . import stats
 from .actions import ComplaintError
-from .duplicates import duplicate_number, with_duplicate_visibility
+from .duplicates import duplicate_number, visible_numbers, with_duplicate_visibility
 from .forms import (
     ACTION_FORMS,
     VIEW_PERM,
@@ -154,7 +154,15 @@ def clock_rows(complaint: Complaint, now) -> list[ClockRow]:
     return rows
 
 
-def step_details(step: ComplaintStep) -> list[str]:
+def merge_numbers(steps) -> list[str]:
+    """The complaint numbers merge steps name (see `step_details`)."""
+    return [n for s in steps if s.kind == ComplaintStep.Kind.MERGE for n in ((s.data or {}).get("into"),
+                                                                            (s.data or {}).get("merged"))]
+
+
+def step_details(step: ComplaintStep, visible: set[str] | frozenset = frozenset()) -> list[str]:
+    """A step's detail lines; another complaint's number only if it is in `visible` (the reader may
+    open it), else that there is one."""
     d = step.data or {}
     out = []
     if step.kind == ComplaintStep.Kind.ROUTE and d.get("organ"):
@@ -165,9 +173,11 @@ def step_details(step: ComplaintStep) -> list[str]:
             out.append(_t("批准") if d["approved"] else _t("不予批准"))
     if step.kind == ComplaintStep.Kind.MERGE:
         if d.get("into"):
-            out.append(_t("合并至 %(no)s") % {"no": d["into"]})
+            out.append(_t("合并至 %(no)s") % {"no": d["into"]} if d["into"] in visible
+                       else _t("合并至另一件投诉（不在您的查看范围内）"))
         if d.get("merged"):
-            out.append(_t("并入 %(no)s") % {"no": d["merged"]})
+            out.append(_t("并入 %(no)s") % {"no": d["merged"]} if d["merged"] in visible
+                       else _t("另一件投诉（不在您的查看范围内）已并入本件"))
     if step.kind == ComplaintStep.Kind.RATE and d.get("level"):
         out.append(_t("满意度：%(level)s") % {"level": Satisfaction(d["level"]).label})
     if step.text and step.kind != ComplaintStep.Kind.REGISTER:
@@ -203,7 +213,8 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
             forms.append(failed)
         elif form_class.available(complaint):
             forms.append(form_class(initial={"rev": rev}, complaint=complaint, user=user))
-    timeline = [Entry(s.at, str(s.get_kind_display()), step_details(s), kind=s.kind,
+    visible = visible_numbers(merge_numbers(steps), user)
+    timeline = [Entry(s.at, str(s.get_kind_display()), step_details(s, visible), kind=s.kind,
                       actor=actor_name(s.actor_label) if s.actor_label else "",
                       note=s.organ.name if s.organ_id else "") for s in steps]
     orders = [(s.data.get("order"), s.data.get("order_id")) for s in steps

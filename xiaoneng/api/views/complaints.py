@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from xiaoneng.complaints.duplicates import with_duplicate_visibility
+from xiaoneng.complaints.duplicates import with_duplicate_visibility, with_merge_visibility
 from xiaoneng.complaints.forms import overdue_q
 from xiaoneng.complaints.models import Channel, Complaint, ComplaintStep, Status
 from xiaoneng.lib.workdays import end_of_day
@@ -80,7 +80,7 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
         queryset = Complaint.objects.select_related(
             "category", "organ", "acceptance_clock", "handling_clock", "possible_duplicate", "merged_into"
         ).defer("identity_enc", "secret_hash", "phone_digest")
-        queryset = with_duplicate_visibility(queryset, self.request.user)
+        queryset = with_merge_visibility(with_duplicate_visibility(queryset, self.request.user), self.request.user)
         if self.action == "retrieve":
             steps = ComplaintStep.objects.select_related("organ").order_by("at", "pk")
             queryset = queryset.prefetch_related(Prefetch("steps", queryset=steps))
