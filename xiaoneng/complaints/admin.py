@@ -1,7 +1,8 @@
 """Complaint categories, Open311 keys, and read-only complaint and rating lists in the admin.
 
-* Categories (Open311 services) and API keys are programme configuration: system
-  administrators ("org.manage") edit them. A key is generated when its row is added
+* Categories (Open311 services) and API keys are the province's configuration: system
+  administrators ("org.manage") of the province itself edit them
+  (`access.may_manage_province_settings`), not those of a city or county. A key is generated when its row is added
   and shown once, in the confirmation message; only its hash is kept. Keys are never
   deleted (complaints filed with them refer to them): they are revoked.
 * Complaints and ratings change only through their actions, so here they are
@@ -28,14 +29,19 @@ def _staff_with(request, perm: str) -> bool:
     return user.is_active and user.is_staff and (user.is_superuser or access.has_perm(user, perm))
 
 
+def _province_staff(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and access.may_manage_province_settings(user, MANAGE)
+
+
 class ManagedAdmin(admin.ModelAdmin):
-    """Editable by system administrators; nothing is deleted."""
+    """Editable by the province's system administrators; nothing is deleted."""
 
     def has_module_permission(self, request):
-        return _staff_with(request, MANAGE)
+        return _province_staff(request)
 
     def has_view_permission(self, request, obj=None):
-        return _staff_with(request, MANAGE)
+        return _province_staff(request)
 
     has_add_permission = has_change_permission = has_view_permission
 
