@@ -293,7 +293,7 @@ def test_a_finished_case_is_rated_with_its_number_and_code_without_login(client,
     assert rating.level == 2 and rating.status == RatingStatus.CALLBACK and rating.channel == "web"
     assert rating.scores == {"overall": 2, "efficiency": 2, "guide": 3, "convenience": 2, "usability": 3}
     again = public_rate(client, "TH-2026-0100", CODE)
-    assert again.status_code == 200 and "重复评价" in html(again) and Rating.objects.count() == 1
+    assert again.status_code == 200 and "只能评价一次" in html(again) and Rating.objects.count() == 1
 
 
 def test_a_wrong_code_and_an_unknown_number_get_the_same_answer_and_are_throttled(client, world, matters, settings):

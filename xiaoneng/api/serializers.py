@@ -7,7 +7,8 @@ from rest_framework import serializers
 from xiaoneng.calendar.models import DayKind
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock, ClockExtension, ClockPause
-from xiaoneng.complaints.duplicates import duplicate_number
+from xiaoneng.complaints import masking
+from xiaoneng.complaints.duplicates import duplicate_number, merged_into_number
 from xiaoneng.orgs.models import Organ, Post, PostTarget, Region, Staff, Unit
 
 
@@ -190,6 +191,11 @@ class DeadlineSerializer(serializers.Serializer):
 
 
 # --- complaints (no identity: the masked name or 匿名 only) ----------------------------------
+# Free texts as the reader may read them (xiaoneng.complaints.masking): as written for a reader with
+# the identity right for the complaint (the view annotates `texts_visible`), else their masked copies.
+TEXT_HELP = "写入时按投诉人身份脱敏，有权查看投诉人者见原文 / masked with the complainant's identity unless the reader may see it"
+
+
 class ComplaintSerializer(serializers.Serializer):
     """A complaint without its complainant: `complainant` is 匿名 or the masked name."""
 
@@ -200,7 +206,7 @@ class ComplaintSerializer(serializers.Serializer):
     source_ref = serializers.CharField()
     category = serializers.CharField(source="category.code")
     category_name = serializers.CharField(source="category.name")
-    title = serializers.CharField()
+    title = serializers.SerializerMethodField(help_text=TEXT_HELP)
     region_code = serializers.CharField()
     named_organ = serializers.CharField()
     organ = OrganRefSerializer(allow_null=True)
@@ -221,6 +227,9 @@ class ComplaintSerializer(serializers.Serializer):
     possible_duplicate = serializers.SerializerMethodField(
         help_text="the flagged complaint's number, where the reader may see that complaint")
 
+    def get_title(self, complaint) -> str:
+        return masking.shown(complaint, "title")
+
     def get_is_possible_duplicate(self, complaint) -> bool:
         return bool(complaint.possible_duplicate_id)
 
@@ -236,13 +245,42 @@ class ComplaintStepSerializer(serializers.Serializer):
     to_status = serializers.CharField()
     organ = OrganRefSerializer(allow_null=True)
     actor = serializers.CharField(source="actor_label")
-    text = serializers.CharField()
+    text = serializers.SerializerMethodField(help_text=TEXT_HELP)
+
+    def get_text(self, step) -> str:
+        return masking.step_text(step, self.context.get("full_texts", False))
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
-    content = serializers.CharField()
-    handling_report = serializers.CharField()
-    reply = serializers.CharField()
-    reasons = serializers.CharField()
-    merged_into = serializers.CharField(source="merged_into.number", allow_null=True, default=None)
-    steps = ComplaintStepSerializer(many=True)
+    content = serializers.SerializerMethodField(help_text=TEXT_HELP)
+    handling_report = serializers.SerializerMethodField(help_text=TEXT_HELP)
+    reply = serializers.SerializerMethodField(help_text=TEXT_HELP)
+    reasons = serializers.SerializerMethodField(help_text=TEXT_HELP)
+    merged_into = serializers.SerializerMethodField(
+        help_text="the number of the complaint this one was merged into, where the reader may see that complaint")
+    steps = serializers.SerializerMethodField()
+
+    def to_representation(self, complaint):
+        if not getattr(complaint, "texts_visible", False):
+            masking.ensure_masked(complaint, complaint.steps.all())  # texts recorded before masking, once
+        return super().to_representation(complaint)
+
+    def get_content(self, complaint) -> str:
+        return masking.shown(complaint, "content")
+
+    def get_handling_report(self, complaint) -> str:
+        return masking.shown(complaint, "handling_report")
+
+    def get_reply(self, complaint) -> str:
+        return masking.shown(complaint, "reply")
+
+    def get_reasons(self, complaint) -> str:
+        return masking.shown(complaint, "reasons")
+
+    @extend_schema_field(ComplaintStepSerializer(many=True))
+    def get_steps(self, complaint):
+        full = getattr(complaint, "texts_visible", False)
+        return ComplaintStepSerializer(complaint.steps.all(), many=True, context={**self.context, "full_texts": full}).data
+
+    def get_merged_into(self, complaint) -> str | None:
+        return merged_into_number(complaint)

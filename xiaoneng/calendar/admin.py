@@ -8,7 +8,8 @@ from .models import CalendarDay, CalendarYear
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
-    """Edits go through `do_set_day`, so they are audited and recompute the clocks."""
+    """Edits go through `do_set_day`, so they are audited and recompute the clocks. Province
+    administrators only (`access.may_manage_province_settings`)."""
 
     list_display = ("date", "is_working", "kind", "name", "source")
     list_filter = ("kind", "is_working")
@@ -23,10 +24,10 @@ class CalendarDayAdmin(admin.ModelAdmin):
         actions.do_set_day(obj.date, is_working=obj.is_working, name=obj.name, reason=f"后台修改（{request.user}）")
 
     def has_module_permission(self, request):
-        return access.has_perm(request.user, "calendar.manage")
+        return access.may_manage_province_settings(request.user, "calendar.manage")
 
     def has_view_permission(self, request, obj=None):
-        return access.has_perm(request.user, "calendar.manage")
+        return access.may_manage_province_settings(request.user, "calendar.manage")
 
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission
@@ -40,10 +41,10 @@ class CalendarYearAdmin(admin.ModelAdmin):
     list_display = ("year", "source", "loaded_at")
 
     def has_module_permission(self, request):
-        return access.has_perm(request.user, "calendar.manage")
+        return access.may_manage_province_settings(request.user, "calendar.manage")
 
     def has_view_permission(self, request, obj=None):
-        return access.has_perm(request.user, "calendar.manage")
+        return access.may_manage_province_settings(request.user, "calendar.manage")
 
     def has_add_permission(self, request):
         return False

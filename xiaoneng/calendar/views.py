@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -59,6 +60,13 @@ def _require(user, perm):
         raise Http404
 
 
+def _require_manage(user):
+    """The calendar is the province's: a city or county administrator may read it, not change it."""
+    _require(user, "calendar.manage")
+    if not access.may_manage_province_settings(user, "calendar.manage"):
+        raise PermissionDenied
+
+
 def _months(year: int, days: dict[date, CalendarDay], statutory: dict[date, str]):
     """`statutory`: the law's holidays of the years not loaded (the grid shows neighbouring months' days)."""
     cal = pycalendar.Calendar(firstweekday=0)
@@ -99,7 +107,7 @@ def year_view(request):
         return xlsx_response(
             f"calendar-{year}.xlsx", str(year), [_("日期"), _("工作日"), _("类型"), _("说明"), _("来源")], sorted(rows)
         )
-    can_manage = access.has_perm(request.user, "calendar.manage")
+    can_manage = access.may_manage_province_settings(request.user, "calendar.manage")
     return render(
         request,
         "calendar/year.html",
@@ -122,7 +130,7 @@ def year_view(request):
 @login_required
 @require_POST
 def set_day(request):
-    _require(request.user, "calendar.manage")
+    _require_manage(request.user)
     form = DayForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -145,7 +153,7 @@ def set_day(request):
 @login_required
 @require_POST
 def import_notice(request):
-    _require(request.user, "calendar.manage")
+    _require_manage(request.user)
     form = NoticeForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -43,6 +43,7 @@ from xiaoneng.orgs.models import Organ, Region
 
 from . import identity as ident
 from . import notices
+from .masking import mask_fields, masked_copies
 from .models import (
     BAD_LEVELS,
     Category,
@@ -241,6 +242,9 @@ def do_register_complaint(
         content_digest=content_digest(title, content), api_key=api_key, **ident.stored(who),
         public_content=ident.mask_in(content, who) if channel in PUBLISHED_CHANNELS else "",
     )
+    complaint.masked = masked_copies({"title": complaint.title, "content": content,
+                                      "address_string": complaint.address_string}, who)
+    ident.masker_for(complaint, who=who)  # its steps are masked with the identity at hand, no decryption
     secret = "".join(secrets.choice(SECRET_ALPHABET) for _i in range(8))
     complaint.secret_hash = secret_digest(complaint.number, secret)
     try:
@@ -281,8 +285,9 @@ def do_not_accept(complaint: Complaint, *, reasons: str, at: datetime | None = N
     complaint = _locked(complaint)
     complaint.reasons, complaint.closed_at = reasons, at
     complaint.public_note = _published(complaint, reasons)
+    mask_fields(complaint, "reasons")
     set_status(complaint, Status.NOT_ACCEPTED, K.NOT_ACCEPT, at, text=reasons,
-               fields=("reasons", "closed_at", "public_note"))
+               fields=("reasons", "closed_at", "public_note", "masked"))
     _stop(complaint.acceptance_clock_id, at)
     notices.tell(complaint, None, "not_accepted", reasons=reasons)
     return complaint
@@ -358,8 +363,10 @@ def do_request_extension(complaint: Complaint, *, days: int, reasons: str, at: d
         raise ComplaintError(_("延期天数须为正整数，且累计不超过 %(cap)d 日") % {"cap": cap}, "days")
     asked = step(complaint, K.EXTENSION_REQUEST, at, text=reasons, organ=complaint.organ, data={"days": days})
     request = ExtensionRequest.objects.create(complaint=complaint, days=days, reasons=reasons, requested_at=at,
-                                              requested_by=asked.actor_label)
-    record("complaint.extension_request", complaint, changes={"days": days, "reasons": reasons})
+                                              requested_by=asked.actor_label,
+                                              masked={"reasons": asked.text_masked})
+    # The audit log is read without the identity right: the masked copy.
+    record("complaint.extension_request", complaint, changes={"days": days, "reasons": asked.text_masked})
     return request
 
 
@@ -384,8 +391,10 @@ def do_decide_extension(request: ExtensionRequest, *, approved: bool, approver, 
         complaint.extended = True
         complaint.save(update_fields=["extended"])
     request.approved, request.decided_at, request.decided_by, request.note = approved, at, approver, note.strip()
-    request.save(update_fields=["approved", "decided_at", "decided_by", "note"])
-    step(complaint, K.EXTENSION_DECISION, at, text=note.strip(), data={"days": request.days, "approved": approved})
+    decided = step(complaint, K.EXTENSION_DECISION, at, text=request.note,
+                   data={"days": request.days, "approved": approved})
+    request.masked = {**request.masked, "note": decided.text_masked}
+    request.save(update_fields=["approved", "decided_at", "decided_by", "note", "masked"])
     record("complaint.extension_decision", complaint, changes={"days": request.days, "approved": approved})
     return request
 
@@ -399,8 +408,9 @@ def do_report_handling(complaint: Complaint, *, report: str, result: str, at: da
     if result not in Result.values:
         raise ComplaintError(_("请选择核查结论（属实、部分属实、不属实）"), "result")
     complaint.handling_report, complaint.result, complaint.handled_at = report, result, at
+    mask_fields(complaint, "handling_report")
     set_status(complaint, Status.HANDLED, K.HANDLE, at, text=report, organ=complaint.organ, data={"result": result},
-               fields=("handling_report", "result", "handled_at"))
+               fields=("handling_report", "result", "handled_at", "masked"))
     _stop(complaint.handling_clock_id, at)
     return complaint
 
@@ -413,7 +423,9 @@ def do_reply(complaint: Complaint, *, text: str, at: datetime | None = None) -> 
     complaint = _locked(complaint)
     complaint.reply, complaint.replied_at = text, at
     complaint.public_note = _published(complaint, text)
-    set_status(complaint, Status.REPLIED, K.REPLY, at, text=text, fields=("reply", "replied_at", "public_note"))
+    mask_fields(complaint, "reply")
+    set_status(complaint, Status.REPLIED, K.REPLY, at, text=text,
+               fields=("reply", "replied_at", "public_note", "masked"))
     notices.tell(complaint, None, "replied", reply=text)
     for merged in complaint.merged.all():  # complainants whose complaints were merged hear the answer too
         notices.tell(merged, None, "replied", reply=text)
@@ -440,7 +452,8 @@ def do_rate(complaint: Complaint, *, level, comment: str = "", at: datetime | No
     if complaint.status != Status.REPLIED or complaint.satisfaction is not None:
         raise ComplaintError(_("只有已答复且尚未评价的投诉可以评价"), "level")
     complaint.satisfaction, complaint.satisfaction_comment, complaint.rated_at = value, comment.strip()[:500], at
-    complaint.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at"])
+    mask_fields(complaint, "satisfaction_comment")
+    complaint.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at", "masked"])
     step(complaint, K.RATE, at, text=complaint.satisfaction_comment, data={"level": value})
     record("complaint.rate", complaint, changes={"level": value})
     if value not in BAD_LEVELS:
@@ -466,7 +479,8 @@ def do_appeal(complaint: Complaint, *, reasons: str, at: datetime | None = None)
         raise ComplaintError(_("已超过申请复核期限（答复后 %(n)d 日）") % {"n": int(rule("complaint_appeal_days"))},
                              "reasons")
     complaint.appeal_reasons, complaint.appealed_at = reasons, at
-    set_status(complaint, Status.REVIEW, K.APPEAL, at, text=reasons, fields=("appeal_reasons", "appealed_at"))
+    mask_fields(complaint, "appeal_reasons")
+    set_status(complaint, Status.REVIEW, K.APPEAL, at, text=reasons, fields=("appeal_reasons", "appealed_at", "masked"))
     return complaint
 
 
@@ -531,7 +545,10 @@ def do_merge(duplicate: Complaint, *, into: Complaint, note: str = "", at: datet
                fields=("merged_into", "closed_at"))
     _stop(duplicate.acceptance_clock_id, at)
     _stop(duplicate.handling_clock_id, at)
-    step(into, K.MERGE, at, text=note.strip(), data={"merged": duplicate.number})
+    merged_step = step(into, K.MERGE, at, text=note.strip(), data={"merged": duplicate.number})
+    if merged_step.text:  # the note may name the duplicate's complainant too
+        merged_step.text_masked = ident.masker_for(duplicate)(merged_step.text_masked)
+        merged_step.save(update_fields=["text_masked"])
     notices.tell(duplicate, None, "merged")
     return duplicate
 
@@ -544,10 +561,11 @@ def do_grant_identity(complaint: Complaint, *, organ: Organ, reasons: str, actor
     if complaint.anonymous or not complaint.identity_enc:
         raise ComplaintError(_("匿名投诉没有可授权查看的身份信息"), "organ")
     grant, created = IdentityGrant.objects.get_or_create(
-        complaint=complaint, organ=organ, defaults={"reasons": reasons, "granted_by": actor, "at": at})
+        complaint=complaint, organ=organ, defaults={"reasons": reasons, "granted_by": actor, "at": at,
+                                                    "reasons_masked": ident.masker_for(complaint)(reasons)})
     if created:
         step(complaint, K.IDENTITY_GRANT, at, text=reasons, organ=organ, data={"organ": organ.name})
-        record("complaint.identity_grant", complaint, changes={"organ": organ.pk, "reasons": reasons})
+        record("complaint.identity_grant", complaint, changes={"organ": organ.pk, "reasons": grant.reasons_masked})
     return grant
 
 
@@ -561,8 +579,10 @@ def do_open_order(complaint: Complaint, *, demand: str, days: int | None = None,
     if complaint.organ is None:
         raise ComplaintError(_("投诉尚未转办到承办机关，不能督办"), "demand")
     try:
+        # The order goes to the organ complained about: the complaint's title and the demand as it may read them.
         order = supervision.do_open_order(organ=complaint.organ, source=OrderSource.COMPLAINT,
-                                          title=f"{complaint.number} {complaint.title}", demand=demand, days=days, at=at)
+                                          title=str(complaint)[:200], demand=ident.masker_for(complaint)(demand),
+                                          days=days, at=at)
     except supervision.SupervisionError as exc:
         raise ComplaintError(exc.message, exc.field) from exc
     step(complaint, K.ORDER, at, text=demand, organ=complaint.organ, data={"order": order.number, "order_id": order.pk})

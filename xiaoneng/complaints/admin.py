@@ -1,7 +1,8 @@
 """Complaint categories, Open311 keys, and read-only complaint and rating lists in the admin.
 
-* Categories (Open311 services) and API keys are programme configuration: system
-  administrators ("org.manage") edit them. A key is generated when its row is added
+* Categories (Open311 services) and API keys are the province's configuration: system
+  administrators ("org.manage") of the province itself edit them
+  (`access.may_manage_province_settings`), not those of a city or county. A key is generated when its row is added
   and shown once, in the confirmation message; only its hash is kept. Keys are never
   deleted (complaints filed with them refer to them): they are revoked.
 * Complaints and ratings change only through their actions, so here they are
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from xiaoneng.orgs import access
 
+from . import masking
 from .models import ApiKey, Category, Complaint, Rating
 from .open311 import keys
 from .open311.services import attribute_errors
@@ -28,14 +30,19 @@ def _staff_with(request, perm: str) -> bool:
     return user.is_active and user.is_staff and (user.is_superuser or access.has_perm(user, perm))
 
 
+def _province_staff(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and access.may_manage_province_settings(user, MANAGE)
+
+
 class ManagedAdmin(admin.ModelAdmin):
-    """Editable by system administrators; nothing is deleted."""
+    """Editable by the province's system administrators; nothing is deleted."""
 
     def has_module_permission(self, request):
-        return _staff_with(request, MANAGE)
+        return _province_staff(request)
 
     def has_view_permission(self, request, obj=None):
-        return _staff_with(request, MANAGE)
+        return _province_staff(request)
 
     has_add_permission = has_change_permission = has_view_permission
 
@@ -116,21 +123,38 @@ class ApiKeyAdmin(ManagedAdmin):
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedReadOnlyAdmin):
     perm = "complaint.view"
-    list_display = ("number", "channel", "category", "title", "status", "complainant", "region", "organ", "received_at")
+    list_display = ("number", "channel", "category", "masked_title", "status", "complainant", "region", "organ",
+                    "received_at")
     list_filter = ("status", "channel", "category")
-    search_fields = ("number", "title")
+    search_fields = ("number",)  # not the title: a search for a name would tell which complaints carry it
     list_select_related = ("category", "region", "organ")
     date_hierarchy = "received_at"
-    fields = ("number", "channel", "source_ref", "category", "title", "content", "region", "office", "named_organ",
-              "organ", "address_string", "lat", "long", "complainant", "phone_masked", "reply_channel", "status",
-              "received_at", "accepted_at", "routed_at", "handled_at", "replied_at", "closed_at", "reasons", "result",
-              "handling_report", "reply", "satisfaction", "satisfaction_comment", "extended", "merged_into",
-              "possible_duplicate", "api_key")
+    # The free texts only as masked copies (complaints/masking.py), whoever reads: the admin is not where
+    # complaints are read, and so it needs no per-reader rule; the complaint page shows them as written.
+    fields = ("number", "channel", "source_ref", "category", "masked_title", "masked_content", "region", "office",
+              "named_organ", "organ", "masked_address_string", "lat", "long", "complainant", "phone_masked",
+              "reply_channel", "status", "received_at", "accepted_at", "routed_at", "handled_at", "replied_at",
+              "closed_at", "masked_reasons", "result", "masked_handling_report", "masked_reply", "satisfaction",
+              "masked_satisfaction_comment", "extended", "merged_into", "possible_duplicate", "api_key")
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("投诉人"))
     def complainant(self, obj):
         return obj.complainant_label
+
+    def _masked(name, label):  # noqa: N805 - builds the display methods below
+        @admin.display(description=label)
+        def show(self, obj):
+            return masking.shown(obj, name, full=False)
+        return show
+
+    masked_title = _masked("title", gettext_lazy("标题"))
+    masked_content = _masked("content", gettext_lazy("投诉内容"))
+    masked_address_string = _masked("address_string", gettext_lazy("事发地点"))
+    masked_reasons = _masked("reasons", gettext_lazy("不予受理理由"))
+    masked_handling_report = _masked("handling_report", gettext_lazy("办理情况"))
+    masked_reply = _masked("reply", gettext_lazy("答复内容"))
+    masked_satisfaction_comment = _masked("satisfaction_comment", gettext_lazy("评价意见"))
 
 
 @admin.register(Rating)

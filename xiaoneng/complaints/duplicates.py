@@ -1,4 +1,6 @@
-"""Whether a reader may see the complaint another one is flagged a possible duplicate of."""
+"""Whether a reader may see the complaint another one is flagged a possible duplicate of, or was
+merged into / merged with: its number is shown only to readers who may open it (the other
+complaint may lie in another organ's or region's scope)."""
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
@@ -22,3 +24,25 @@ def duplicate_number(complaint: Complaint) -> str | None:
     if not complaint.possible_duplicate_id or not getattr(complaint, "duplicate_visible", False):
         return None
     return complaint.possible_duplicate.number
+
+
+def with_merge_visibility(queryset, user):
+    """`queryset` with `merged_into_visible` on each complaint, in the same query."""
+    target = Complaint.objects.filter(pk=OuterRef("merged_into_id"))
+    return queryset.annotate(merged_into_visible=Exists(access.scoped(target, user, VIEW_PERM)))
+
+
+def merged_into_number(complaint: Complaint) -> str | None:
+    """The number of the complaint this one was merged into, where the reader may see it."""
+    if not complaint.merged_into_id or not getattr(complaint, "merged_into_visible", False):
+        return None
+    return complaint.merged_into.number
+
+
+def visible_numbers(numbers, user) -> set[str]:
+    """Of the complaint numbers a timeline names (merge steps), those the reader may open: one query."""
+    numbers = {n for n in numbers if n}
+    if not numbers:
+        return set()
+    found = access.scoped(Complaint.objects.filter(number__in=numbers), user, VIEW_PERM)
+    return set(found.values_list("number", flat=True))

@@ -23,7 +23,7 @@ from xiaoneng.orgs.models import Organ, Region
 from xiaoneng.web.forms import RecordActionForm, place_action_error
 from xiaoneng.web.lists import FilterForm
 
-from . import actions
+from . import actions, masking
 from . import identity as ident
 from .models import (
     Category,
@@ -111,7 +111,8 @@ class ComplaintFilterForm(FilterForm):
         data, now = self.cleaned_data, timezone.now()
         text = data["q"].strip()
         if text:
-            queryset = queryset.filter(Q(number__icontains=text) | Q(title__icontains=text)
+            # The title as the reader reads it (masking.title_search; the list annotates `texts_visible`).
+            queryset = queryset.filter(Q(number__icontains=text) | masking.title_search(text)
                                        | Q(named_organ__icontains=text))
         for name in ("status", "channel"):
             if data[name]:

@@ -131,8 +131,9 @@ def redact(text: str) -> str:
 
 def mask_in(text: str, who: Identity) -> str:
     """`text` as it may be published: the complainant's own name masked ("张三丰" → "张**"; officials
-    write "张三丰同志：您好"), their address, phone, ID number and e-mail hidden, then `redact()`."""
-    hidden = {value.strip(): "***" for value in (who.address, who.id_number, who.email, who.phone)}
+    write "张三丰同志：您好"), their address, phone, ID number, e-mail and device id hidden, then `redact()`."""
+    # The device id too: an app may write it into the description, and it identifies the complainant's phone.
+    hidden = {value.strip(): "***" for value in (who.address, who.id_number, who.email, who.phone, who.device_id)}
     parts = (who.name or "").split()  # Open311 gives "first last": 三丰 张 is written 张三丰
     for name in {who.name.strip(), "".join(parts), "".join(reversed(parts)), *parts}:
         hidden.setdefault(name, mask_name(name))
@@ -151,6 +152,38 @@ def for_publication(obj, text: str, *, purpose: str) -> str:
     identity = decrypt(obj.identity_enc)
     record("identity.use", obj, changes={"purpose": purpose[:200], "fields": [f for f in FIELDS if getattr(identity, f)]})
     return mask_in(text, identity)
+
+
+class Masker:
+    """`mask_in(text, …)` with one record's identity, decrypted at most once (on first use, the read
+    audited as `identity.use`, like `for_publication`). An action keeps one per record (`masker_for`),
+    so storing a reply and its timeline step reads the identity once. `who` skips the decryption
+    when the caller already holds the identity (registration)."""
+
+    def __init__(self, obj, *, who: Identity | None = None, purpose: str = "mask the complainant in stored texts"):
+        self.obj, self.who, self.purpose = obj, who, purpose
+
+    def __call__(self, text: str) -> str:
+        text = text or ""
+        if not text:
+            return ""
+        if self.who is None:
+            if not self.obj.identity_enc:
+                self.who = Identity()
+            else:
+                self.who = decrypt(self.obj.identity_enc)
+                record("identity.use", self.obj, changes={
+                    "purpose": self.purpose[:200], "fields": [f for f in FIELDS if getattr(self.who, f)]})
+        return mask_in(text, self.who)
+
+
+def masker_for(obj, *, who: Identity | None = None) -> Masker:
+    """The record's masker, kept on the instance for the rest of the action."""
+    masker = getattr(obj, "_xn_masker", None)
+    if masker is None or (who is not None and masker.who is None):
+        masker = Masker(obj, who=who)
+        obj._xn_masker = masker
+    return masker
 
 
 def stored(identity: Identity) -> dict[str, str]:
@@ -173,6 +206,12 @@ def may_reveal(user, obj) -> bool:
     """
     if getattr(obj, "anonymous", False) or not obj.identity_enc:
         return False
+    return holds_identity_right(user, obj)
+
+
+def holds_identity_right(user, obj) -> bool:
+    """`user` may know who filed or rated `obj` (see `may_reveal`), whether or not anybody is named:
+    such a reader also reads the record's texts as written, everyone else their masked copies."""
     one = type(obj).objects.filter(pk=obj.pk)
     if access.scoped(one, user, "complaint.identity").exists():
         return True

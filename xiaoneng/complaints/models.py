@@ -173,6 +173,9 @@ class Complaint(models.Model):
     # (identity.mask_in), so that a public read never needs to decrypt it.
     public_content = models.TextField(editable=False, blank=True)
     public_note = models.TextField(editable=False, blank=True)
+    # Every free text (masking.TEXT_FIELDS) as a reader without the identity right reads it, masked with
+    # the complainant's identity when it was written (see masking.py): field name → masked copy.
+    masked = models.JSONField(editable=False, default=dict, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), choices=Satisfaction.choices, null=True, blank=True)
     satisfaction_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
@@ -203,7 +206,8 @@ class Complaint(models.Model):
                                                name="complaint_sms_message_once")]
 
     def __str__(self):
-        return f"{self.number} {self.title}"
+        # The masked title: this label reaches the audit log, which readers without the identity right read.
+        return f"{self.number} {self.masked.get('title', '')}".strip()
 
     def is_open(self) -> bool:
         return self.status not in (Status.CLOSED, Status.NOT_ACCEPTED, Status.MERGED)
@@ -246,6 +250,7 @@ class ComplaintStep(models.Model):
     actor_label = models.CharField(max_length=150, blank=True)
     organ = models.ForeignKey(Organ, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(blank=True)
+    text_masked = models.TextField(editable=False, blank=True)  # `text` masked when written (masking.py)
     data = models.JSONField(default=dict, blank=True)
     public = models.BooleanField(default=False)
 
@@ -265,6 +270,7 @@ class ExtensionRequest(models.Model):
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     note = models.TextField(_("审批意见"), blank=True)
+    masked = models.JSONField(editable=False, default=dict, blank=True)  # reasons and note, masked (masking.py)
 
     class Meta:
         ordering = ["requested_at", "id"]
@@ -276,6 +282,7 @@ class IdentityGrant(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="identity_grants")
     organ = models.ForeignKey(Organ, on_delete=models.PROTECT, related_name="+")
     reasons = models.TextField(_("理由"))
+    reasons_masked = models.TextField(editable=False, blank=True)  # masking.py
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField()
 
@@ -355,6 +362,10 @@ class Rating(models.Model):
             prefix_index("rating_region_like", "region_code"),
             models.Index(fields=["organ", "rated_at"], name="rating_organ_time"),
         ]
+        # One rating per case (per sub-case of a parallel application): the first stands. The
+        # action refuses a second one under the case's row lock; this holds when two submits race.
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(case__isnull=False),
+                                               name="rating_once_per_case")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.get_level_display()} #{self.pk}"

@@ -12,9 +12,12 @@ takes (and the tests pin down):
   parallel application — the co-organ of one of its sub-cases (the rating is then stored
   on that sub-case, so each organ answers for its own part). The matter comes from the
   case. A case is rated only once it is finished (refused, decided, certified or closed).
-* One rating per case, organ and rater: the rater is the phone digest, "" for an
-  anonymous rater. A second one (a replay, a double submit) is refused and changes
-  nothing; the case row is locked while checking, so two at once cannot both pass.
+* One rating per case (for a parallel application: per sub-case, i.e. per organ's part),
+  whoever rates: the case number and code are all a rater shows, so anyone holding them
+  could otherwise outvote a bad review. The first rating stands; a second one (a replay, a
+  double submit, another phone, anonymous) is refused and changes nothing. The case row is
+  locked while checking, and a unique constraint (`rating_once_per_case`) backs it up, so
+  two submits at once cannot both pass.
 * A window-visit rating without a case names the organ and the window.
 * A named rater leaves a phone (there is no call-back without one).
 * A bad (不满意/非常不满意) NAMED rating waits for the organ's call-back (status callback)
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,6 +62,10 @@ CLOCK_KIND = "rating.rectification"
 LEGAL_BASIS = "政务服务“好差评”制度"
 # A case is rated once the service is over (the applicant has an answer).
 FINISHED_CASE_STATUSES = ("refused", "decided", "certified", "closed")
+
+def already_rated() -> RatingError:
+    return RatingError(_("该办件已经评价过，每个办件只能评价一次，以首次评价为准。"), "case")
+
 
 TRANSITIONS: dict[str, set[str]] = {
     # An anonymous bad review (done) may still be appealed: it counts in the statistics.
@@ -215,7 +222,7 @@ def do_rate_service(*, kind: str, organ, level=None, scores=None, comment: str =
     """Record one rating of one organ's service.
 
     1. Check time, organ, level and sub-indicators, rater, window, case and matter.
-    2. Refuse a second rating of the same case by the same rater (case row locked).
+    2. Refuse a second rating of the same case, by anyone (case row locked; unique constraint).
     3. Save; a bad named rating waits for the call-back on a rectification clock.
     """
     at = _at(rated_at, "rated_at")
@@ -240,8 +247,8 @@ def do_rate_service(*, kind: str, organ, level=None, scores=None, comment: str =
         if matter is not None and matter.pk != case_matter.pk:
             raise RatingError(_("所选事项与办件的事项不一致"), "matter")
         matter = case_matter
-        if Rating.objects.filter(case=case, organ=organ, phone_digest=stored["phone_digest"]).exists():
-            raise RatingError(_("该办件已评价过，不能重复评价"), "case")
+        if Rating.objects.filter(case=case).exists():
+            raise already_rated()
     elif kind == RatingKind.OFFLINE:
         if not window:
             raise RatingError(_("窗口服务评价须注明窗口"), "window")
@@ -251,11 +258,15 @@ def do_rate_service(*, kind: str, organ, level=None, scores=None, comment: str =
         raise RatingError(_("该事项不是被评价机关实施的"), "matter")
 
     bad_named = level in BAD_LEVELS and not who.is_empty()
-    rating = Rating.objects.create(
-        kind=kind, channel=channel, case=case, matter=matter, organ=organ, region_code=organ.region_code,
-        window=window, level=level, scores=checked, comment=comment, rated_at=at, named=not who.is_empty(),
-        status=S.CALLBACK if bad_named else S.DONE, **stored,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the constraint's refusal leaves the transaction usable
+            rating = Rating.objects.create(
+                kind=kind, channel=channel, case=case, matter=matter, organ=organ, region_code=organ.region_code,
+                window=window, level=level, scores=checked, comment=comment, rated_at=at, named=not who.is_empty(),
+                status=S.CALLBACK if bad_named else S.DONE, **stored,
+            )
+    except IntegrityError as exc:  # another submit of the same case committed between our check and insert
+        raise already_rated() from exc
     if bad_named:
         rating.rectification_clock = clocks.do_start_clock(
             kind=CLOCK_KIND, start_at=at, limit=int(rule("bad_review_rectification_working_days")), unit="working",

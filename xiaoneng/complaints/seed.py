@@ -61,6 +61,7 @@ from . import categories
 from . import identity as ident
 from . import seed_texts as T
 from .actions import secret_digest
+from .masking import TEXT_FIELDS, masked_copies
 from .models import (
     Category,
     Complaint,
@@ -725,16 +726,19 @@ def write_complaints(plans: list[ComplaintPlan], known: dict[uuid.UUID, int], pr
     insert_rows(Complaint, [
         dict(p.fields, id=p.pk, token=p.token, status=p.status, acceptance_clock_id=p.clocks[0].pk,
              handling_clock_id=p.handling.pk if p.handling else None, merged_into_id=pk(p.merged_into),
-             possible_duplicate_id=pk(p.possible_duplicate))
+             possible_duplicate_id=pk(p.possible_duplicate),
+             masked=masked_copies({name: p.fields.get(name, "") for name in TEXT_FIELDS}, p.who))
         for p in plans])
     progress(len(plans) // 2, len(plans), "complaints written")
     steps, requests, grants = [], [], []
     for p in plans:
         p.steps[0]["data"]["possible_duplicate"] = pk(p.possible_duplicate)
+        # Texts with their masked copies, as the actions store them (masking.py); the seed holds the identity.
         for s in sorted(p.steps, key=lambda s: s["at"]):  # stable: same-moment steps keep their order
-            steps.append(dict(s, complaint_id=p.pk))
-        requests += [dict(r, complaint_id=p.pk) for r in p.extensions]
-        grants += [dict(g, complaint_id=p.pk) for g in p.grants]
+            steps.append(dict(s, complaint_id=p.pk, text_masked=ident.mask_in(s["text"], p.who) if s["text"] else ""))
+        requests += [dict(r, complaint_id=p.pk, masked=masked_copies({"reasons": r["reasons"], "note": r["note"]}, p.who))
+                     for r in p.extensions]
+        grants += [dict(g, complaint_id=p.pk, reasons_masked=ident.mask_in(g["reasons"], p.who)) for g in p.grants]
     insert_rows(ComplaintStep, steps)
     insert_rows(ExtensionRequest, requests)
     insert_rows(IdentityGrant, grants)

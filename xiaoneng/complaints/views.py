@@ -41,9 +41,9 @@ from xiaoneng.web.lists import Column, ListPage
 from xiaoneng.web.timeline import Entry, actor_name
 
 from . import identity as ident
-from . import stats
+from . import masking, stats
 from .actions import ComplaintError
-from .duplicates import duplicate_number, with_duplicate_visibility
+from .duplicates import duplicate_number, visible_numbers, with_duplicate_visibility
 from .forms import (
     ACTION_FORMS,
     VIEW_PERM,
@@ -105,11 +105,13 @@ class ComplaintList(ListPage):
                                               "possible_duplicate")
         # Only what a list row needs: the encrypted blob never leaves the database here.
         qs = qs.defer("identity_enc", "content", "handling_report", "reply", "secret_hash")
-        return with_duplicate_visibility(access.scoped(qs, self.request.user, VIEW_PERM), self.request.user)
+        qs = with_duplicate_visibility(access.scoped(qs, self.request.user, VIEW_PERM), self.request.user)
+        return masking.with_text_visibility(qs, self.request.user)
 
     def get_extra_context(self, page, form):
         now = timezone.now()
         for complaint in page.object_list:
+            complaint.title_shown = masking.shown(complaint, "title")
             complaint.due_label = deadline_label(_due(complaint))
             complaint.clock_state = _clock_state(complaint, now)
         return {"now": now, "overdue_word": str(_("已超期"))}
@@ -119,7 +121,7 @@ class ComplaintList(ListPage):
         Column(_("渠道"), lambda c: str(c.get_channel_display())),
         Column(_("来源编号"), lambda c: c.source_ref),
         Column(_("类别"), lambda c: c.category.label),
-        Column(_("标题"), lambda c: c.title),
+        Column(_("标题"), lambda c: masking.shown(c, "title")),
         Column(_("被投诉单位"), lambda c: c.named_organ),
         Column(_("承办机关"), lambda c: c.organ.name if c.organ_id else ""),
         Column(_("投诉人"), lambda c: c.complainant_label),
@@ -154,7 +156,16 @@ def clock_rows(complaint: Complaint, now) -> list[ClockRow]:
     return rows
 
 
-def step_details(step: ComplaintStep) -> list[str]:
+def merge_numbers(steps) -> list[str]:
+    """The complaint numbers merge steps name (see `step_details`)."""
+    return [n for s in steps if s.kind == ComplaintStep.Kind.MERGE for n in ((s.data or {}).get("into"),
+                                                                            (s.data or {}).get("merged"))]
+
+
+def step_details(step: ComplaintStep, visible: set[str] | frozenset = frozenset(), full: bool = False) -> list[str]:
+    """A step's detail lines; another complaint's number only if it is in `visible` (the reader may
+    open it), else that there is one; the text as written for a reader with the identity right
+    (`full`), else its masked copy."""
     d = step.data or {}
     out = []
     if step.kind == ComplaintStep.Kind.ROUTE and d.get("organ"):
@@ -165,13 +176,16 @@ def step_details(step: ComplaintStep) -> list[str]:
             out.append(_t("批准") if d["approved"] else _t("不予批准"))
     if step.kind == ComplaintStep.Kind.MERGE:
         if d.get("into"):
-            out.append(_t("合并至 %(no)s") % {"no": d["into"]})
+            out.append(_t("合并至 %(no)s") % {"no": d["into"]} if d["into"] in visible
+                       else _t("合并至另一件投诉（不在您的查看范围内）"))
         if d.get("merged"):
-            out.append(_t("并入 %(no)s") % {"no": d["merged"]})
+            out.append(_t("并入 %(no)s") % {"no": d["merged"]} if d["merged"] in visible
+                       else _t("另一件投诉（不在您的查看范围内）已并入本件"))
     if step.kind == ComplaintStep.Kind.RATE and d.get("level"):
         out.append(_t("满意度：%(level)s") % {"level": Satisfaction(d["level"]).label})
-    if step.text and step.kind != ComplaintStep.Kind.REGISTER:
-        out.append(step.text)
+    text = masking.step_text(step, full)
+    if text and step.kind != ComplaintStep.Kind.REGISTER:
+        out.append(text)
     return out
 
 
@@ -193,6 +207,11 @@ def _visible(model, pk, user, perm) -> bool:
 def _context(request, complaint: Complaint, *, failed=None, revealed=None, reveal_form=None) -> dict:
     user, now = request.user, timezone.now()
     steps = list(complaint.steps.select_related("organ").order_by("at", "pk"))
+    extension_requests = list(complaint.extension_requests.select_related("decided_by"))
+    identity_grants = list(complaint.identity_grants.select_related("organ", "granted_by"))
+    full = masking.reads_full_texts(user, complaint)
+    if not full:
+        masking.ensure_masked(complaint, steps, extension_requests, identity_grants)
     rev = str(len(steps))
     roles = user_roles(user, complaint)
     forms = []
@@ -203,7 +222,8 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
             forms.append(failed)
         elif form_class.available(complaint):
             forms.append(form_class(initial={"rev": rev}, complaint=complaint, user=user))
-    timeline = [Entry(s.at, str(s.get_kind_display()), step_details(s), kind=s.kind,
+    visible = visible_numbers(merge_numbers(steps), user)
+    timeline = [Entry(s.at, str(s.get_kind_display()), step_details(s, visible, full), kind=s.kind,
                       actor=actor_name(s.actor_label) if s.actor_label else "",
                       note=s.organ.name if s.organ_id else "") for s in steps]
     orders = [(s.data.get("order"), s.data.get("order_id")) for s in steps
@@ -212,8 +232,10 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
         "complaint": complaint,
         "clocks": clock_rows(complaint, now),
         "timeline": timeline,
-        "extension_requests": list(complaint.extension_requests.select_related("decided_by")),
-        "identity_grants": list(complaint.identity_grants.select_related("organ", "granted_by")),
+        "texts": masking.texts(complaint, full),
+        "extension_requests": [(r, r.reasons if full else r.masked.get("reasons", ""),
+                                r.note if full else r.masked.get("note", "")) for r in extension_requests],
+        "identity_grants": [(g, g.reasons if full else g.reasons_masked) for g in identity_grants],
         "merged": list(access.scoped(complaint.merged.all(), user, VIEW_PERM).only("pk", "number", "title")),
         "orders": orders,
         "duplicate_visible": _visible(Complaint, complaint.possible_duplicate_id, user, VIEW_PERM),

@@ -1,13 +1,15 @@
 """The complaint's transition table and its one guarded status writer.
 
 `set_status()` is the only writer of `Complaint.status`: it refuses what the table does
-not list and writes one timeline step (with from/to) and one audit entry per change.
+not list and writes one timeline step (with from/to) and one audit entry per change. A
+step's text is stored with its masked copy (masking.py).
 """
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 
+from .identity import masker_for
 from .models import Complaint, ComplaintStep, Status
 
 S = Status
@@ -55,7 +57,8 @@ def step(complaint: Complaint, kind: str, at, *, text: str = "", organ=None, dat
     ctx = audit_context()
     return ComplaintStep.objects.create(
         complaint=complaint, kind=kind, at=at, actor=ctx.actor, actor_label=ctx.label[:150], organ=organ,
-        text=text, data=data or {}, from_status=from_status, to_status=to_status, public=kind in PUBLIC_KINDS,
+        text=text, text_masked=masker_for(complaint)(text), data=data or {}, from_status=from_status,
+        to_status=to_status, public=kind in PUBLIC_KINDS,
     )
 
 

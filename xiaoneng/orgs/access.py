@@ -95,6 +95,20 @@ def has_perm(user, perm: str) -> bool:
     return any(perm in PERMISSIONS.get(g.role, ()) for g in _grants(user))
 
 
+def may_manage_province_settings(user, perm: str = "org.manage") -> bool:
+    """Province-wide settings: the working-day calendar (a changed day moves deadlines in every
+    county), complaint categories and Open311 keys (one set for the province), the region tree and
+    its import. They belong to no region subtree, so a grant in a city or county — which manages
+    that subtree's organs and staff — never reaches them: `perm` must be held on the root region
+    (the province), or the user is a superuser. Pages, actions, admin classes and API all ask here."""
+    if not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(perm in PERMISSIONS.get(g.role, ()) and g.region_id and g.region.parent_id is None
+               for g in _grants(user))
+
+
 def scope_q(user, perm: str, fields: ScopeFields) -> Q | None:
     """A Q limiting rows to the user's scopes for `perm`; None means "see everything"."""
     if getattr(user, "is_superuser", False) and user.is_active:

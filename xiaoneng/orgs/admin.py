@@ -43,10 +43,21 @@ class ScopedAdmin(admin.ModelAdmin):
 
 @admin.register(Region)
 class RegionAdmin(ScopedAdmin):
+    """The official division codes are the province's reference data (and every scope hangs on
+    their prefixes): administrators read their subtree; only the province's change it."""
+
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name")
     raw_id_fields = ("parent",)
+
+    def has_change_permission(self, request, obj=None):
+        return access.may_manage_province_settings(request.user, self.perm)
+
+    def has_add_permission(self, request):
+        return access.may_manage_province_settings(request.user, self.perm)
+
+    has_delete_permission = has_change_permission
 
 
 class UnitInline(admin.TabularInline):

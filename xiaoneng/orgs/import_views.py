@@ -29,10 +29,7 @@ class ImportForm(forms.Form):
 
 
 def may_import(user) -> bool:
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return True
-    prefixes = access.region_prefixes(user, "org.manage") or []
-    return any(len(p) == 2 for p in prefixes)
+    return access.may_manage_province_settings(user, "org.manage")
 
 
 @login_required

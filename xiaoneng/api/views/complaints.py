@@ -1,5 +1,8 @@
 """Complaints (perm `complaint.view`), read-only and without the complainant's identity.
 
+Free texts (title, content, report, reply, reasons, step texts) are as written for a reader with the
+identity right for the complaint, else masked with the complainant's identity (complaints/masking.py).
+
 The scope is the pages' scope: officers and supervisors their region, an organ's staff
 the complaints routed to their organ; anything else is a 404 and an outsider's list is
 empty. The complainant appears only as 匿名 or the masked name; there is no reveal
@@ -14,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from xiaoneng.complaints.duplicates import with_duplicate_visibility
+from xiaoneng.complaints import masking
+from xiaoneng.complaints.duplicates import with_duplicate_visibility, with_merge_visibility
 from xiaoneng.complaints.forms import overdue_q
 from xiaoneng.complaints.models import Channel, Complaint, ComplaintStep, Status
 from xiaoneng.lib.workdays import end_of_day
@@ -80,7 +84,8 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
         queryset = Complaint.objects.select_related(
             "category", "organ", "acceptance_clock", "handling_clock", "possible_duplicate", "merged_into"
         ).defer("identity_enc", "secret_hash", "phone_digest")
-        queryset = with_duplicate_visibility(queryset, self.request.user)
+        user = self.request.user
+        queryset = masking.with_text_visibility(with_merge_visibility(with_duplicate_visibility(queryset, user), user), user)
         if self.action == "retrieve":
             steps = ComplaintStep.objects.select_related("organ").order_by("at", "pk")
             queryset = queryset.prefetch_related(Prefetch("steps", queryset=steps))
@@ -89,7 +94,7 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
     def filter_list(self, queryset, params):
         if params.get("q"):
             text = params["q"].strip()
-            queryset = queryset.filter(Q(number__icontains=text) | Q(title__icontains=text))
+            queryset = queryset.filter(Q(number__icontains=text) | masking.title_search(text))
         for name in ("status", "channel"):
             if name in params:
                 queryset = queryset.filter(**{name: params[name]})
