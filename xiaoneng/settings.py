@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xiaoneng.approvals",
     "xiaoneng.supervision",
     "xiaoneng.complaints",
+    "xiaoneng.accountability",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("public/complaints/", include("xiaoneng.complaints.public_urls")),
     path("ratings/", include("xiaoneng.complaints.rating_urls")),
     path("open311/v2/", include("xiaoneng.complaints.open311.urls")),
+    path("accountability/", include("xiaoneng.accountability.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("", include("xiaoneng.web.urls")),
 ]
