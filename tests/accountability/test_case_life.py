@@ -42,7 +42,7 @@ def red_card(world):
 
 def test_a_red_card_is_taken_up_with_the_alert_and_its_clock_explained_as_evidence(world):
     origin = red_card(world)
-    proposal = actions.do_take_up_proposal(origin)
+    proposal = Proposal.objects.get(origin=origin)  # taken up as supervision proposed it
     assert proposal.source == Source.RED_CARD and proposal.organ == world.tianhe_bureau
     kinds = {e.kind: e for e in proposal.evidence.all()}
     assert kinds[Evidence.Kind.ALERT].target == origin.alert
@@ -246,3 +246,19 @@ def test_an_organ_measure_is_not_given_to_a_person(acct):
     case, (zhang,) = acct.heard(measure="warning")
     with pytest.raises(AccountabilityError, match="不适用于个人"):
         actions.do_decide_case(case, decider="王局长", decision_number="1号", measures={zhang.pk: (["reorganise"], None)})
+
+
+def test_a_founded_complaint_proposing_accountability_arrives_as_a_proposal_with_the_complaint(desk, world):
+    from xiaoneng.complaints import actions as complaint_actions
+    from xiaoneng.complaints.models import Complaint
+
+    complaint = desk.file()[0]
+    # Skip the handling steps (tested in tests/complaints): the complaint was routed and found founded.
+
+    Complaint.objects.filter(pk=complaint.pk).update(organ=world.tianhe_bureau, result="founded")
+    complaint.refresh_from_db()
+    complaint_actions.do_propose_accountability(complaint, reason="查实窗口人员推诿")
+    proposal = Proposal.objects.get(source=Source.COMPLAINT)
+    assert proposal.organ == world.tianhe_bureau and proposal.reason == "查实窗口人员推诿"
+    (link,) = proposal.evidence.all()
+    assert link.target == complaint and link.text == complaint.content

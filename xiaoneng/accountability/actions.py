@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.log import record
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks import actions as clocks
-from xiaoneng.clocks.engine import local_date
+from xiaoneng.clocks.engine import explain_clock, local_date
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
-from xiaoneng.lib.workdays import CALENDAR, index_day
+from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
 from . import measures as M
@@ -140,13 +140,26 @@ def do_take_up_proposal(origin: AccountabilityProposal, *, at: datetime | None =
     if alert is not None:
         _link(proposal, Evidence.Kind.ALERT, alert, str(alert), alert.message)
         if alert.clock_id:
-            from xiaoneng.clocks.engine import explain_clock
-
-            _link(proposal, Evidence.Kind.CLOCK, alert.clock, str(alert.clock), explain_clock(alert.clock))
+            _link(proposal, Evidence.Kind.CLOCK, alert.clock, str(alert.clock), _explained(alert.clock))
     else:
-        _link(proposal, Evidence.Kind.COMPLAINT, complaint, complaint.number, getattr(complaint, "content", "")[:2000])
+        _link(proposal, Evidence.Kind.COMPLAINT, complaint, complaint.number, complaint.content[:2000])
     record("accountability.proposal", proposal, changes={"source": source, "origin": origin.pk, "at": at})
     return proposal
+
+
+def _explained(clock: Clock) -> str:
+    """The clock's own explanation; a clock beyond the loaded calendar is linked without it."""
+    try:
+        return explain_clock(clock)
+    except OutOfRange:
+        return ""
+
+
+def on_proposal_saved(sender, instance, created, raw=False, **kwargs):
+    """A red card or a founded complaint proposed accountability in supervision: take it up here,
+    in the same transaction, so no proposal is ever left outside the accountability lists."""
+    if created and not raw:
+        do_take_up_proposal(instance)
 
 
 def _link(proposal: Proposal, kind: str, target, label: str, text: str = "") -> Evidence:
