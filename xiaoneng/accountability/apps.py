@@ -11,8 +11,8 @@ class AccountabilityConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from xiaoneng.audit.log import track
-        from xiaoneng.supervision.models import AccountabilityProposal
         from xiaoneng.orgs.access import register_scope
+        from xiaoneng.supervision.models import AccountabilityProposal
 
         from . import actions, nav  # noqa: F401  (adds the accountability pages to the navigation)
         from .models import Appeal, Case, Party, Proposal
