@@ -128,3 +128,24 @@ def test_the_case_list_filters_by_status(acct, login):
     assert [c.pk for c in response.context["rows"]] == [registered.pk]
     response = client.get(reverse("accountability:cases"), {"region": "440304000000"})  # outside the scope
     assert response.context["page"].paginator.count == 0  # nothing, never a widened list
+
+
+def test_english_pages_leave_no_chinese_outside_the_data(acct, login):
+    case, (zhang,) = acct.decided()
+    proposal = Proposal.objects.get()
+    client = login(acct.world.county_supervisor)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    from xiaoneng.orgs.models import Organ, Region
+
+    data = sorted({*Region.objects.values_list("name", flat=True), *Organ.objects.values_list("name", flat=True),
+                   case.title, case.findings, case.decision_number, case.decider, zhang.name, zhang.rank,
+                   proposal.title, proposal.reason, "本人对事实无异议", "2026-02-27 窗口 3 号",
+                   "暗访视频截图", "效", "简体中文"}, key=len, reverse=True)
+    for url in (reverse("accountability:cases"), reverse("accountability:case", args=[case.pk]),
+                reverse("accountability:proposals"), reverse("accountability:proposal", args=[proposal.pk])):
+        html = client.get(url).content.decode()
+        html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", html)
+        for name in data:
+            text = text.replace(name, " ")
+        assert not re.findall(r"[\u4e00-\u9fff]+", text), (url, re.findall(r"[\u4e00-\u9fff]+", text))

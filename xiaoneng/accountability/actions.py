@@ -272,7 +272,7 @@ def do_add_party(case: Case, *, responsibility: str, staff=None, organ=None) -> 
     party = Party.objects.create(case=case, staff=staff, organ=organ, responsibility=responsibility,
                                  name=staff.name if staff else organ.name, rank=staff.rank if staff else "")
     step(case, K.PARTY, timezone.now(), text=f"{party.name}（{party.get_responsibility_display()}）",
-         data={"party": party.pk})
+         data={"party": party.pk, "name": party.name, "responsibility": responsibility})
     return party
 
 
@@ -319,7 +319,7 @@ def do_notify_party(party: Party, *, measure: str, months: int | None = None, at
         raise AccountabilityError(_("处分期应在 %(a)d 至 %(b)d 个月之间") % {"a": m.months, "b": M.COMBINED_CAP_MONTHS}, "months")
     party.notified_measure, party.notified_months, party.notified_at = measure, (months or m.months), at
     party.save(update_fields=["notified_measure", "notified_months", "notified_at"])
-    step(case, K.NOTIFY, at, text=f"{party.name}：{m.label}", data={"party": party.pk, "measure": measure,
+    step(case, K.NOTIFY, at, text=f"{party.name}：{m.label}", data={"party": party.pk, "name": party.name, "measure": measure,
                                                                    "months": party.notified_months})
     _advance_when_all(case, lambda p: p.notified_at is not None, Status.NOTIFIED, K.NOTIFY, at)
     return party
@@ -372,7 +372,7 @@ def do_review_tolerance(party: Party, *, situations: list[str], outcome: str, re
     party.tolerance_reason = (reason or "").strip()
     party.save(update_fields=["tolerance_situations", "tolerance_outcome", "tolerance_reason"])
     step(case, K.TOLERANCE, at, text=f"{party.name}：{Tolerance(outcome).label}",
-         data={"party": party.pk, "situations": list(situations), "outcome": outcome, "reason": party.tolerance_reason})
+         data={"party": party.pk, "name": party.name, "situations": list(situations), "outcome": outcome, "reason": party.tolerance_reason})
     _advance_when_all(case, lambda p: bool(p.tolerance_outcome), Status.REVIEWED, K.TOLERANCE, at)
     return party
 

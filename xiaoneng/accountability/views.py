@@ -38,7 +38,7 @@ from xiaoneng.web.timeline import Entry, actor_name, status_note
 from . import actions
 from . import measures as M
 from .forms import CASE_FORMS, PROPOSAL_FORMS, CaseFilterForm, ProposalFilterForm
-from .models import Appeal, Case, CaseStep, Proposal
+from .models import Appeal, Case, CaseStep, Proposal, Responsibility, Tolerance
 from .queries import PHASE_LABELS, case_phase
 
 VIEW, MANAGE = "accountability.view", "accountability.manage"
@@ -167,6 +167,20 @@ CLOCK_TITLES = {
 }
 
 
+def step_details(s: CaseStep) -> list[str]:
+    """A step's text; steps that name a measure, responsibility or outcome are worded from their
+    data in the reader's language (their stored text keeps the words of the moment)."""
+    d = s.data or {}
+    if "name" in d:
+        if s.kind == CaseStep.Kind.PARTY and d.get("responsibility") in Responsibility.values:
+            return [f"{d['name']}（{Responsibility(d['responsibility']).label}）"]
+        if s.kind == CaseStep.Kind.NOTIFY and d.get("measure"):
+            return [f"{d['name']}：{measure_label(d['measure'])}"]
+        if s.kind == CaseStep.Kind.TOLERANCE and d.get("outcome") in Tolerance.values:
+            return [f"{d['name']}：{Tolerance(d['outcome']).label}", *([d["reason"]] if d.get("reason") else [])]
+    return [s.text] if s.text else []
+
+
 def case_revision(case: Case) -> str:
     return str(CaseStep.objects.filter(case=case).count())
 
@@ -205,7 +219,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
         "clocks": clocks,
         "phase": PHASE_LABELS.get(phase, ""),
         "proposals": list(case.proposals.all()),
-        "timeline": [Entry(s.at, str(s.get_kind_display()), [s.text] if s.text else [],
+        "timeline": [Entry(s.at, str(s.get_kind_display()), step_details(s),
                            actor=actor_name(s.actor_label, s.actor) or "—", note=status_note(s), kind=s.kind)
                      for s in steps],
         "action_forms": _forms(CASE_FORMS, case, user, rev, failed),
