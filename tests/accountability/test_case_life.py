@@ -262,3 +262,12 @@ def test_a_founded_complaint_proposing_accountability_arrives_as_a_proposal_with
     assert proposal.organ == world.tianhe_bureau and proposal.reason == "查实窗口人员推诿"
     (link,) = proposal.evidence.all()
     assert link.target == complaint and link.text == complaint.content
+
+
+def test_a_missed_filing_deadline_is_a_supervision_alert_like_any_other(acct):
+    from xiaoneng.clocks import monitor
+
+    case, _ = acct.decided("2026-09-28T10:00")
+    monitor.run_pass(now=at("2026-10-26T09:00"))
+    alert = Alert.objects.get(rule="accountability_overdue", clock=case.filing_clock)
+    assert alert.level == Level.YELLOW and alert.organ == acct.office and "备案" in alert.message
