@@ -149,3 +149,25 @@ def test_english_pages_leave_no_chinese_outside_the_data(acct, login):
         for name in data:
             text = text.replace(name, " ")
         assert not re.findall(r"[\u4e00-\u9fff]+", text), (url, re.findall(r"[\u4e00-\u9fff]+", text))
+
+
+def test_a_supervisor_registers_a_proposal_by_hand_and_bad_input_gets_field_errors(acct, login):
+    world = acct.world
+    client = login(world.county_supervisor)
+    url = reverse("accountability:proposal-new")
+    response = client.post(url, {"source": "order_failed", "organ": world.tianhe_bureau.pk, "title": "督办逾期",
+                                 "reason": "督办逾期未反馈", "document": "", "document_text": ""})
+    assert response.status_code == 200
+    assert re.search(r'data-testid="field-error">督办：督办未落实须指明督办', response.content.decode())
+    response = client.post(url, {"source": "red_card", "organ": world.sz_bureau.pk, "title": "", "reason": ""})
+    html = response.content.decode()
+    for label in ("来源", "涉及机关", "事由", "问责建议理由"):
+        assert re.search(rf'data-testid="field-error">{label}：', html), label
+    assert not Proposal.objects.exists()
+    response = client.post(url, {"source": "media", "organ": world.tianhe_bureau.pk, "title": "暗访窗口推诿",
+                                 "reason": "暗访视频", "document": "视频截图", "document_text": "3 号窗口"})
+    proposal = Proposal.objects.get()
+    assert response["Location"] == reverse("accountability:proposal", args=[proposal.pk])
+    assert [e.label for e in proposal.evidence.all()] == ["视频截图"]
+    # Nobody without the permission reaches the form.
+    assert login(world.county_handler).get(url).status_code == 404

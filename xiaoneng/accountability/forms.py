@@ -444,3 +444,41 @@ class DeclineForm(ActionForm):
 
 
 PROPOSAL_FORMS: dict[str, type[ActionForm]] = {f.action: f for f in (RegisterForm, DeclineForm)}
+
+
+class NewProposalForm(forms.Form):
+    """A proposal by hand, from a source other than a red card or a complaint (those arrive by themselves)."""
+
+    source = forms.ChoiceField(label=_("来源"), choices=[c for c in Source.choices
+                                                        if c[0] not in (Source.RED_CARD, Source.COMPLAINT)])
+    organ = forms.ModelChoiceField(label=_("涉及机关"), queryset=Organ.objects.none())
+    order = forms.ModelChoiceField(label=_("督办"), required=False, queryset=Organ.objects.none(),
+                                   help_text=_("来源为督办未落实时必选"))
+    title = forms.CharField(label=_("事由"), max_length=200)
+    reason = _text(_("问责建议理由"), rows=4)
+    document = forms.CharField(label=_("证据材料名称"), required=False, max_length=200)
+    document_text = _text(_("证据材料说明"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        from xiaoneng.orgs import access
+        from xiaoneng.supervision.models import SupervisionOrder
+
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["organ"].queryset = access.scoped(Organ.objects.all(), user, "accountability.manage").order_by(
+            "region_code", "name")
+        self.fields["order"].queryset = access.scoped(
+            SupervisionOrder.objects.select_related("organ"), user, "accountability.manage").order_by("-opened_at")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("document_text") and not data.get("document"):
+            self.add_error("document", _("请填写证据材料名称"))
+        return data
+
+    def perform(self):
+        d = self.cleaned_data
+        documents = [(d["document"], d["document_text"])] if d["document"] else []
+        return actions.do_propose_accountability(
+            source=d["source"], organ=d["organ"], title=d["title"], reason=d["reason"], order=d["order"],
+            documents=documents, proposed_by=getattr(self.user, "username", ""))

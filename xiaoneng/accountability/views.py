@@ -37,7 +37,7 @@ from xiaoneng.web.timeline import Entry, actor_name, status_note
 
 from . import actions
 from . import measures as M
-from .forms import CASE_FORMS, PROPOSAL_FORMS, CaseFilterForm, ProposalFilterForm
+from .forms import CASE_FORMS, PROPOSAL_FORMS, CaseFilterForm, NewProposalForm, ProposalFilterForm
 from .models import Appeal, Case, CaseStep, Proposal, Responsibility, Tolerance
 from .queries import PHASE_LABELS, case_phase
 
@@ -145,7 +145,31 @@ class ProposalList(_ScopedList):
     ]
 
 
+    def get_extra_context(self, page, form):
+        return {"can_propose": access.has_perm(self.request.user, MANAGE)}
+
+
 proposal_list = ProposalList.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def proposal_new(request):
+    """A proposal by hand (暗访, inspection or audit, leader's instruction, failed order, other)."""
+    if not access.has_perm(request.user, MANAGE):
+        raise Http404
+    form = NewProposalForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                proposal = form.perform()
+        except actions.AccountabilityError as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, exc.message)
+        else:
+            messages.success(request, gettext("已登记问责线索。"))
+            return redirect(reverse("accountability:proposal", args=[proposal.pk]))
+    return render(request, "accountability/proposal_new.html", {"form": form})
 
 
 # --- record pages -------------------------------------------------------------------------------
