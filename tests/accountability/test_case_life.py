@@ -271,3 +271,16 @@ def test_a_missed_filing_deadline_is_a_supervision_alert_like_any_other(acct):
     monitor.run_pass(now=at("2026-10-26T09:00"))
     alert = Alert.objects.get(rule="accountability_overdue", clock=case.filing_clock)
     assert alert.level == Level.YELLOW and alert.organ == acct.office and "备案" in alert.message
+
+
+def test_audit_entries_about_persons_and_appeals_sit_in_the_case_region(acct):
+    case, (zhang,) = acct.decided()
+    entries = AuditEntry.objects.filter(object_type="accountability.party", object_id=str(zhang.pk))
+    assert entries.exists() and set(entries.values_list("region_code", flat=True)) == {case.region_code}
+
+
+def test_a_period_typed_for_a_measure_without_one_is_refused(acct):
+    case, (zhang,) = acct.heard(measure="admonish")
+    with pytest.raises(AccountabilityError, match="没有处分期") as exc:
+        actions.do_decide_case(case, decider="王局长", decision_number="1号", measures={zhang.pk: (["admonish"], 6)})
+    assert exc.value.field == "measures"

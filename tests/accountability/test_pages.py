@@ -142,7 +142,8 @@ def test_english_pages_leave_no_chinese_outside_the_data(acct, login):
                    proposal.title, proposal.reason, "本人对事实无异议", "2026-02-27 窗口 3 号",
                    "暗访视频截图", "效", "简体中文"}, key=len, reverse=True)
     for url in (reverse("accountability:cases"), reverse("accountability:case", args=[case.pk]),
-                reverse("accountability:proposals"), reverse("accountability:proposal", args=[proposal.pk])):
+                reverse("accountability:proposals"), reverse("accountability:proposal", args=[proposal.pk]),
+                reverse("accountability:proposal-new")):
         html = client.get(url).content.decode()
         html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
         text = re.sub(r"<[^>]+>", " ", html)

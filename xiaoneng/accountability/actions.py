@@ -317,7 +317,8 @@ def do_notify_party(party: Party, *, measure: str, months: int | None = None, at
     m = _check_measure(party, measure, "measure")
     if m.months and months is not None and not (m.months <= months <= M.COMBINED_CAP_MONTHS):
         raise AccountabilityError(_("处分期应在 %(a)d 至 %(b)d 个月之间") % {"a": m.months, "b": M.COMBINED_CAP_MONTHS}, "months")
-    party.notified_measure, party.notified_months, party.notified_at = measure, (months or m.months), at
+    # A period belongs to sanctions only; for any other measure the months typed are not part of the notice.
+    party.notified_measure, party.notified_months, party.notified_at = measure, (months or m.months) if m.months else m.months, at
     party.save(update_fields=["notified_measure", "notified_months", "notified_at"])
     step(case, K.NOTIFY, at, text=f"{party.name}：{m.label}", data={"party": party.pk, "name": party.name, "measure": measure,
                                                                    "months": party.notified_months})
@@ -432,6 +433,9 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
         for code in codes:
             _check_measure(party, code, "measures")
         code, least, most = M.period_range(list(codes))
+        if months is not None and not most:
+            raise AccountabilityError(_("%(name)s：“%(m)s”没有处分期，请勿填写") % {"name": party.name, "m": M.get(code).label},
+                                      "measures")
         if months is None:
             months = least
         elif least is None or not (least <= months <= most):

@@ -249,6 +249,11 @@ class Party(models.Model):
     def hearing_done(self) -> bool:
         return self.heard_at is not None
 
+    @property
+    def region_code(self) -> str:
+        """The case's region, so audit entries about the person sit in the case's scope."""
+        return self.case.region_code
+
 
 class Appeal(models.Model):
     class Kind(models.TextChoices):
@@ -278,3 +283,7 @@ class Appeal(models.Model):
         verbose_name = _("复核申诉")
         verbose_name_plural = _("复核申诉")
         ordering = ["received_at", "id"]
+
+    @property
+    def region_code(self) -> str:
+        return self.party.case.region_code
