@@ -117,6 +117,10 @@ DEFAULTS: dict[str, object] = {
     # 问责条例第十七条, each {"code", "label"}.
     "accountability_extra_measures": [],
     "accountability_extra_tolerance": [],
+    # Escalation: the n-th decided measure of one kind for a person within one calendar year proposes
+    # the next measure (and, with "leader", one for the unit's leadership), each
+    # {"measure", "count", "propose", "leader": bool}; e.g. the third 效能告诫 proposes 诫勉.
+    "accountability_escalation": [],
 }
 
 

@@ -284,3 +284,24 @@ def test_a_period_typed_for_a_measure_without_one_is_refused(acct):
     with pytest.raises(AccountabilityError, match="没有处分期") as exc:
         actions.do_decide_case(case, decider="王局长", decision_number="1号", measures={zhang.pk: (["admonish"], 6)})
     assert exc.value.field == "measures"
+
+
+def test_the_third_caution_in_a_year_proposes_the_next_measure_and_one_for_the_unit_leadership(acct, settings):
+    settings.XIAONENG_RULES = {
+        "accountability_extra_measures": [{"code": "efficiency_caution", "label": "效能告诫", "rank": 35}],
+        "accountability_escalation": [{"measure": "efficiency_caution", "count": 3, "propose": "admonish",
+                                       "leader": True}],
+    }
+    acct.decided("2025-12-20T10:00", measure="efficiency_caution", number="天效问〔2025〕9号")  # last year
+    acct.decided("2026-02-02T10:00", measure="efficiency_caution", number="天效问〔2026〕1号")
+    acct.decided("2026-05-06T10:00", measure="efficiency_caution", number="天效问〔2026〕2号")
+    assert not Proposal.objects.filter(source=Source.ESCALATION).exists()
+    acct.decided("2026-08-03T10:00", measure="efficiency_caution", number="天效问〔2026〕3号")
+    person, leadership = Proposal.objects.filter(source=Source.ESCALATION).order_by("pk")
+    assert (person.staff, person.proposed_measure) == (acct.zhang, "admonish")
+    assert "第 3 次" in person.reason and "天效问〔2026〕1号" in person.reason and "〔2025〕" not in person.reason
+    assert [e.label for e in person.evidence.all()] == ["天效问〔2026〕1号", "天效问〔2026〕2号", "天效问〔2026〕3号"]
+    assert leadership.staff is None and leadership.organ == acct.world.tianhe_bureau and "领导责任" in leadership.reason
+    # The fourth does not raise them again.
+    acct.decided("2026-10-12T10:00", measure="efficiency_caution", number="天效问〔2026〕4号")
+    assert Proposal.objects.filter(source=Source.ESCALATION).count() == 2

@@ -467,6 +467,7 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
     case.filing_clock = _start_clock("accountability.filing", case, case, at, days, "working", _("备案期限"),
                                      _("作出决定后 %(n)d 个工作日内报送同级监察部门备案") % {"n": days})
     case.save(update_fields=["filing_clock"])
+    _escalate(case, decided, at)
     adjust = int(rule("accountability_adjustment_months"))
     for party in decided:
         if M.get(party.measure).family == M.ORGANISATIONAL:
@@ -476,6 +477,44 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
                 _("组织调整在作出决定后 %(n)d 个月内落实（问责条例）") % {"n": adjust})
             party.save(update_fields=["adjustment_clock"])
     return case
+
+
+def _escalate(case: Case, decided: list[Party], at: datetime) -> list[Proposal]:
+    """Escalation rules (`accountability_escalation`): when this decision gives a person the n-th measure
+    of a kind within the calendar year, propose the next measure for them — and, where the rule says
+    so, one for the leadership of their unit. Exactly at the n-th, so a rule fires once per count."""
+    raised = []
+    for esc in rule("accountability_escalation") or []:
+        for party in decided:
+            if party.staff_id is None or party.measure != esc["measure"]:
+                continue
+            year = party.starts_on.year
+            same = (Party.objects.filter(staff_id=party.staff_id, measure=esc["measure"], revoked_on__isnull=True,
+                                         starts_on__year=year, case__status__in=[Status.DECIDED, *SERVED_STATES])
+                    .exclude(pk=party.pk).select_related("case").order_by("starts_on", "pk"))
+            earlier = list(same)
+            if len(earlier) + 1 != int(esc["count"]):
+                continue
+            label, proposed = M.get(esc["measure"]).label, M.get(esc["propose"]).label
+            reason = _("%(name)s 本年度第 %(n)d 次受到“%(m)s”（%(cases)s），依累计升级规则建议给予“%(p)s”") % {
+                "name": party.name, "n": int(esc["count"]), "m": label, "p": proposed,
+                "cases": "、".join([*(p.case.decision_number for p in earlier), case.decision_number])}
+            staff = party.staff
+            targets = [(staff, esc["propose"], reason)]
+            if esc.get("leader"):
+                targets.append((None, "", _("%(organ)s 工作人员 %(name)s 本年度第 %(n)d 次受到“%(m)s”，建议追究单位领导责任") % {
+                    "organ": staff.organ.name, "name": party.name, "n": int(esc["count"]), "m": label}))
+            for who, measure, text in targets:
+                proposal = Proposal.objects.create(
+                    source=Source.ESCALATION, organ=staff.organ, staff=who, proposed_measure=measure,
+                    title=(_("累计问责升级：%(name)s") % {"name": party.name})[:200] if who else
+                    (_("累计问责升级：%(organ)s 领导责任") % {"organ": staff.organ.name})[:200],
+                    reason=text, proposed_at=at, proposed_by="system")
+                for p in [*earlier, party]:
+                    _link(proposal, Evidence.Kind.CASE, p.case, p.case.decision_number or p.case.number,
+                          f"{p.name}：{M.get(p.measure).label}")
+                raised.append(proposal)
+    return raised
 
 
 def _effect_end(measure: M.Measure, start: date, months: int | None) -> date | None:

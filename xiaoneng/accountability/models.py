@@ -31,6 +31,7 @@ class Source(models.TextChoices):
     INSPECTION = "inspection", _("检查或审计发现")
     LEADER = "leader", _("领导批示")
     MANUAL = "manual", _("其他（人工登记）")
+    ESCALATION = "escalation", _("累计问责升级")
 
 
 class ProposalStatus(models.TextChoices):
@@ -41,6 +42,10 @@ class ProposalStatus(models.TextChoices):
 
 class Proposal(models.Model):
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    # For an escalation: the person whose accumulated measures raised it, and the measure it proposes.
+    staff = models.ForeignKey(Staff, verbose_name=_("责任人"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    proposed_measure = models.CharField(_("建议问责方式"), max_length=30, blank=True)
     organ = models.ForeignKey(Organ, verbose_name=_("涉及机关"), on_delete=models.PROTECT,
                               related_name="accountability_proposals")
     region_code = models.CharField(max_length=12, editable=False)
@@ -82,6 +87,7 @@ class Evidence(models.Model):
         COMPLAINT = "complaint", _("投诉")
         ORDER = "order", _("督办")
         DOCUMENT = "document", _("材料")
+        CASE = "case", _("问责案件")
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
