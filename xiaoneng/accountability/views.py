@@ -306,6 +306,7 @@ def _proposal_context(request, proposal, failed=None) -> dict:
     return {
         "proposal": proposal,
         "evidence": list(proposal.evidence.select_related("target_type")),
+        "proposed_measure": measure_label(proposal.proposed_measure),
         "case_visible": bool(proposal.case_id and visible(Case.objects.filter(pk=proposal.case_id), request.user).exists()),
         "action_forms": _forms(PROPOSAL_FORMS, proposal, request.user, proposal_revision(proposal), failed),
         "rev": proposal_revision(proposal),
@@ -314,7 +315,7 @@ def _proposal_context(request, proposal, failed=None) -> dict:
 
 @login_required
 def proposal_detail(request, pk: int):
-    proposal = _get(Proposal, request, pk, "organ", "case", "order")
+    proposal = _get(Proposal, request, pk, "organ", "case", "order", "staff")
     return render(request, "accountability/proposal.html", _proposal_context(request, proposal))
 
 
