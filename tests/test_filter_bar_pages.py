@@ -16,6 +16,8 @@ LIST_PAGES = [
     ("ratings:list", "rating-filter", "admin"),
     ("supervision:alerts", "alert-filter", "admin"),
     ("supervision:orders", "order-filter", "admin"),
+    ("accountability:cases", "acct-filter", "province_supervisor"),
+    ("accountability:proposals", "acct-proposal-filter", "province_supervisor"),
 ]
 
 

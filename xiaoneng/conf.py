@@ -106,6 +106,34 @@ DEFAULTS: dict[str, object] = {
     "window_rating_per_address_hour": 10,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
+    # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
+    # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
+    # an organisational adjustment (组织调整) carried out within this many months of the decision
+    # (问责条例); the decision filed (备案) with the same-level supervisory organ within this many
+    # working days (provinces differ). Appeals: 复核 asked within `review_request_days` of receipt
+    # and decided within `review_decision_days`; 申诉 within `appeal_after_review_days` of the 复核
+    # result (or `appeal_direct_days` of receipt), decided within `appeal_decision_days`, plus
+    # `appeal_extension_days` for a complex case (公务员法第九十五、九十六条). Calendar days.
+    "accountability_decision_months": 6,
+    "accountability_decision_extended_months": 12,
+    "accountability_adjustment_months": 1,
+    "accountability_filing_working_days": 15,
+    "accountability_review_request_days": 30,
+    "accountability_review_decision_days": 30,
+    "accountability_appeal_after_review_days": 15,
+    "accountability_appeal_direct_days": 30,
+    "accountability_appeal_decision_days": 60,
+    "accountability_appeal_extension_days": 30,
+    # The province's own measures, added to the built-in table (accountability/measures.py), each
+    # {"code", "label", "family" (organ|mild|organisational|sanction|efficiency), "rank", "months",
+    # "effect_months", "legal_basis"}; and its own error-tolerance situations added to those of
+    # 问责条例第十七条, each {"code", "label"}.
+    "accountability_extra_measures": [],
+    "accountability_extra_tolerance": [],
+    # Escalation: the n-th decided measure of one kind for a person within one calendar year proposes
+    # the next measure (and, with "leader", one for the unit's leadership), each
+    # {"measure", "count", "propose", "leader": bool}; e.g. the third 效能告诫 proposes 诫勉.
+    "accountability_escalation": [],
 }
 
 

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "xiaoneng.complaints",
     "xiaoneng.documents",
     "xiaoneng.portal",
+    "xiaoneng.accountability",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

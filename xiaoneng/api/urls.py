@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from .views.accountability import AccountabilityCaseViewSet
 from .views.calendar import CalendarDayViewSet, DeadlineView
 from .views.clocks import ClockViewSet
 from .views.complaints import ComplaintViewSet
@@ -20,6 +21,7 @@ router.register("staff", StaffViewSet, basename="api-staff")
 router.register("clocks", ClockViewSet, basename="api-clock")
 router.register("calendar/days", CalendarDayViewSet, basename="api-calendar-day")
 router.register("complaints", ComplaintViewSet, basename="api-complaint")
+router.register("accountability/cases", AccountabilityCaseViewSet, basename="api-accountability-case")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -25,7 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.SUPERVISOR: frozenset(
         {"org.view", "calendar.view", "clock.view", "case.view", "supervise", "complaint.view", "complaint.identity",
-         "rating.view"}
+         "rating.view", "accountability.view", "accountability.manage"}
     ),
     Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "lead", "complaint.view",
                             "rating.view"}),

@@ -1,0 +1,9 @@
+"""Navigation entries of the accountability pages; imported from AccountabilityConfig.ready()."""
+from django.utils.translation import gettext_lazy as _
+
+from xiaoneng.web.nav import NavItem, register
+
+register(NavItem("accountability", _("问责案件"), "accountability:cases", section="supervision",
+                 perm="accountability.view", order=50))
+register(NavItem("accountability-proposals", _("问责线索"), "accountability:proposals", section="supervision",
+                 perm="accountability.view", order=51))
