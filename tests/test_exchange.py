@@ -119,6 +119,8 @@ def test_the_applicant_is_notified_by_the_background_sender_not_while_the_batch_
         pipeline.receive(source, json.dumps(life(no, prefix=f"{no}-"), ensure_ascii=False).encode(), fast=fast)
         queued = Message.objects.filter(ref=no)
         assert queued.count() == 4 and {m.state for m in queued} == {Message.State.PENDING}
+        # each its own idempotency id for the gateway (the bulk writer's default would give the batch one)
+        assert None not in {m.key for m in queued} and len({m.key for m in queued}) == 4
     assert not (tmp_path / "out.jsonl").exists()
     call_command("notify", "send", stdout=StringIO())
     assert set(Message.objects.values_list("state", flat=True)) == {Message.State.SENT}

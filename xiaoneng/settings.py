@@ -280,6 +280,11 @@ XIAONENG_NOTIFY_FILE = os.environ.get("XIAONENG_NOTIFY_FILE", str(VAR_DIR / "not
 XIAONENG_SMS_URL = os.environ.get("XIAONENG_SMS_URL", "")
 XIAONENG_SMS_TOKEN = os.environ.get("XIAONENG_SMS_TOKEN", "")
 XIAONENG_SMS_TIMEOUT = float(os.environ.get("XIAONENG_SMS_TIMEOUT", "10"))
+# Set only if the gateway drops a repeated Idempotency-Key: then a message whose sender died mid-send is sent
+# again with the same key instead of waiting, `unknown`, for a person (README, "Notifications").
+XIAONENG_SMS_IDEMPOTENT = env_bool("XIAONENG_SMS_IDEMPOTENT", False)
+# An attempt older than this whose outcome was never recorded belongs to a dead sender.
+XIAONENG_NOTIFY_STALE_SECONDS = float(os.environ.get("XIAONENG_NOTIFY_STALE_SECONDS", "300"))
 
 # --- Programme rules that vary by province (defaults documented in xiaoneng/conf.py) --
 XIAONENG_CONFIG_FILE = os.environ.get("XIAONENG_CONFIG_FILE", "")

@@ -26,7 +26,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.pg import execute_binary, fetch_binary
 
-from .models import AccountabilityProposal, Alert, AlertStatus, EarlyCompletion, Level
+from .models import LEVEL_RANK, AccountabilityProposal, Alert, AlertStatus, EarlyCompletion, HeldDigest, Level
 from .rules import Finding, load_all
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,10 @@ def dedup_key(f: Finding, _types: dict | None = None) -> str:
     return f"{f.rule}:{ct}:{sid}:{f.key}"[:200]
 
 
-# One digest per organ per monitoring pass: while a pass runs (`pass_scope`), new alerts are
-# counted here and the digests are queued once at the end of the pass.
-_pass_digests: contextvars.ContextVar[dict | None] = contextvars.ContextVar("supervision_pass_digests", default=None)
+# One digest per organ per monitoring pass: while a pass runs (`pass_scope`), what each batch raises is held
+# on record (`HeldDigest`, in the batch's transaction) and the digests are queued from it at the end.
+_in_pass: contextvars.ContextVar[bool] = contextvars.ContextVar("supervision_in_pass", default=False)
+HELD_CHUNK = 5000  # held counts taken (and their rows locked) per transaction by `send_held_digests`
 
 ALERT_COLUMNS = ("rule", "level", "status", "organ_id", "region_code", "subject_type_id", "subject_id",
                  "subject_label", "clock_id", "message", "evidence", "legal_basis", "raised_at", "dedup_key")
@@ -166,11 +167,17 @@ def _count(findings: list[Finding], into: dict) -> dict:
 
 def _notify(findings: list[Finding]) -> None:
     """One digest per organ (per call, or per pass while a monitoring pass runs)."""
-    pending = _pass_digests.get()
-    if pending is not None:
-        _count(findings, pending)
+    counts = _count(findings, {})
+    if _in_pass.get():
+        _hold(counts)
         return
-    _queue_digests(_count(findings, {}))
+    _queue_digests(counts)
+
+
+def _hold(counts: dict) -> None:
+    """Put a batch's counts on record for the pass's digests, in the batch's transaction."""
+    HeldDigest.objects.bulk_create([HeldDigest(organ_id=organ_id, level=level, count=n)
+                                    for organ_id, (_name, levels) in counts.items() for level, n in levels.items()])
 
 
 def _queue_digests(counts: dict) -> None:
@@ -197,29 +204,55 @@ def _queue_digests(counts: dict) -> None:
     queue_all(messages)
 
 
+def send_held_digests() -> int:
+    """Queue one digest per organ for every alert held on record and not reported yet; the number of alerts.
+
+    Takes the held counts (SKIP LOCKED on PostgreSQL: two workers ending their passes at once report
+    different rows), queues the digests and deletes the counts in one transaction: a crash before its
+    commit leaves them held for the next pass, after it they are reported and gone. So an alert
+    committed by a batch is reported in exactly one digest, even if the pass that raised it was killed.
+    """
+    from xiaoneng.notify.outbox import deferred
+    from xiaoneng.orgs.models import Organ
+
+    reported = 0
+    qs = HeldDigest.objects.order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True)  # SQLite: one writer at a time
+    while True:
+        with deferred(), transaction.atomic():
+            held = list(qs[:HELD_CHUNK])
+            if not held:
+                return reported
+            names = dict(Organ.objects.filter(pk__in={h.organ_id for h in held}).values_list("pk", "name"))
+            counts: dict = {}
+            for h in sorted(held, key=lambda h: (h.organ_id, LEVEL_RANK[h.level])):
+                entry = counts.setdefault(h.organ_id, [names.get(h.organ_id, ""), {}])
+                entry[1][h.level] = entry[1].get(h.level, 0) + h.count
+            _queue_digests(counts)
+            HeldDigest.objects.filter(pk__in=[h.pk for h in held]).delete()
+        reported += sum(h.count for h in held)
+
+
 @contextmanager
 def pass_scope():
-    """Around a monitoring pass: collect the pass's new alerts and queue one digest per organ at its end.
+    """Around a monitoring pass: hold the pass's new alerts on record and queue one digest per organ at its end.
 
     The digests are left to the background sender (`xiaoneng notify send`), as the exchange
-    inbox leaves its messages: the monitoring loop must not wait for a mail gateway."""
-    from xiaoneng.notify.outbox import deferred
-
-    if _pass_digests.get() is not None:  # nested: the outer pass sends them
+    inbox leaves its messages: the monitoring loop must not wait for a mail gateway. The end
+    of every pass also reports what an earlier pass, killed before its end, held."""
+    if _in_pass.get():  # nested: the outer pass sends them
         yield
         return
-    token = _pass_digests.set({})
+    token = _in_pass.set(True)
     try:
         yield
     finally:
-        pending = _pass_digests.get()
-        _pass_digests.reset(token)
-        if pending:
-            try:
-                with deferred(), transaction.atomic():
-                    _queue_digests(pending)
-            except Exception:
-                log.exception("could not queue the supervision digests of a monitoring pass")
+        _in_pass.reset(token)
+        try:
+            send_held_digests()
+        except Exception:
+            log.exception("could not queue the supervision digests of a monitoring pass; the next pass will")
 
 
 def _cases_of(clocks: list[Clock]) -> dict[int, object]:

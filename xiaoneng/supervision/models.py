@@ -77,6 +77,19 @@ class Alert(models.Model):
         return self.status in (AlertStatus.RAISED, AlertStatus.EXPLAINED, AlertStatus.APPEALED)
 
 
+class HeldDigest(models.Model):
+    """Alerts a monitoring pass raised that no digest has reported yet: a count per organ and level, written
+    in the transaction that raises the alerts and deleted in the one that queues their digests.
+
+    So a pass killed part-way loses no digest (what its committed batches raised is on record) and none is
+    sent twice (the rows a digest reports go with it). One row per organ and level a batch raised alerts
+    for — a few dozen a batch, not one per alert — so a pass writes no second version of each alert."""
+
+    organ = reference(Organ, on_delete=models.CASCADE, db_index=False)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    count = models.PositiveIntegerField()
+
+
 class AlertStep(models.Model):
     """Every step of an alert's life after it was raised: explanation, verification, appeal, decision.
 

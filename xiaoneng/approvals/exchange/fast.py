@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
@@ -466,8 +467,9 @@ class Fast:
     def tell(self, case: CaseState, kind: str, **data) -> None:
         if case.parent_id or not case.applicant_phone:
             return
+        # Each its own idempotency id: the bulk writer fills a missing column with one default for the whole batch.
         self.messages.append({"channel": "sms", "to": case.applicant_phone, "text": notices.TEXTS[kind](case, data),
-                              "kind": f"case.{kind}", "ref": case.case_no, "created_at": self.now})
+                              "kind": f"case.{kind}", "ref": case.case_no, "created_at": self.now, "key": uuid.uuid4()})
 
     def correction_late(self, case: CaseState, at: datetime) -> bool:
         clock = case.clocks["correction_clock"]
