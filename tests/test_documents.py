@@ -183,3 +183,41 @@ def test_a_region_with_an_efficiency_office_organ_issues_under_that_organ(world)
     office.save(update_fields=["short_name"])
     document = do_issue_document("order.notice", open_order(world))
     assert document.issuer_key == f"organ:{office.pk}" and document.number == "广州市效能办督〔2026〕1号"
+
+
+def replied(desk):
+    from xiaoneng.complaints import actions as act
+
+    complaint, _secret = desk.file(received_at=at("2026-11-02T09:00"))
+    act.do_accept(complaint, at=at("2026-11-02T11:00"))
+    act.do_route(complaint, organ=desk.w.tianhe_bureau, at=at("2026-11-02T12:00"))
+    act.do_report_handling(complaint, report="已约谈窗口负责人。", result="founded", at=at("2026-11-05T09:00"))
+    return act.do_reply(complaint, text="张三丰同志：您好！\n经核查，投诉属实，已责令整改。", at=at("2026-11-06T09:00"))
+
+
+def test_the_complaint_centre_answers_the_complainant_by_name_and_the_use_is_audited(desk):
+    from xiaoneng.audit.models import AuditEntry
+
+    complaint = replied(desk)
+    acceptance = do_issue_document("complaint.accept", complaint)
+    reply = do_issue_document("complaint.reply", complaint)
+    assert acceptance.number == "天河区效能办投受〔2026〕1号" and acceptance.issuer_name == desk.tianhe_office.name
+    text = text_of(reply)
+    for expected in ("投诉答复书", "张三丰：", complaint.number, "经核查，投诉属实，已责令整改。", "15日内向本中心申请复核"):
+        assert expected in text, expected
+    assert AuditEntry.objects.filter(action="identity.use", object_id=str(complaint.pk),
+                                     changes__purpose="document").count() == 2
+
+
+def test_letters_that_name_the_complainant_stay_with_those_who_may_know_who_complained(desk, world, client, login):
+    complaint = replied(desk)
+    document = do_issue_document("complaint.reply", complaint)
+    login(world.complaint_officer)
+    page = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
+    assert document.number in page and reverse("documents:download", args=[document.pk]) in page
+    assert client.get(reverse("documents:download", args=[document.pk])).status_code == 200
+    login(world.county_handler)  # the organ complained about: no identity right
+    page = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
+    assert document.number not in page
+    assert client.get(reverse("documents:download", args=[document.pk])).status_code == 404
+    assert client.post(reverse("documents:issue", args=["complaint.accept", "complaint", complaint.pk])).status_code == 403

@@ -52,11 +52,13 @@ def test_an_appeal_follows_the_review_within_15_days_of_its_result(acct):
     assert exc.value.field == "received_at" and "2026-04-07" in exc.value.message
     appeal = actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-07T09:00"))
     assert appeal.clock.limit == 60
-    actions.do_extend_appeal(appeal, reason="案情复杂", approver_name="市监委")
+    with pytest.raises(AccountabilityError, match="届满后不能再延长"):  # the 60 days ended on 2026-06-08
+        actions.do_extend_appeal(appeal, reason="案情复杂", approver_name="市监委", at=at("2026-06-09T09:00"))
+    actions.do_extend_appeal(appeal, reason="案情复杂", approver_name="市监委", at=at("2026-05-11T09:00"))
     appeal.clock.refresh_from_db()
     assert appeal.clock.extension_days == 30
     with pytest.raises(AccountabilityError):
-        actions.do_extend_appeal(appeal, reason="再延", approver_name="市监委")
+        actions.do_extend_appeal(appeal, reason="再延", approver_name="市监委", at=at("2026-05-12T09:00"))
 
 
 def test_an_appeal_never_makes_the_measure_heavier(acct):

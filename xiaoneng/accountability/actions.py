@@ -621,9 +621,14 @@ def do_extend_appeal(appeal: Appeal, *, reason: str, approver_name: str, at: dat
     if appeal.kind != Appeal.Kind.APPEAL or appeal.outcome != Appeal.Outcome.PENDING or appeal.complex_case:
         raise AccountabilityError(_("只有办理中的申诉可以因案情复杂延长一次"), "reason")
     days = int(rule("accountability_appeal_extension_days"))
-    clocks.do_extend_clock(appeal.clock, days=days, reason=_need(reason, "reason", _("延长须说明理由"), 500),
-                           approver_name=_need(approver_name, "approver_name", _("延长须有批准人"), 100),
-                           at=_at(at), max_total=days)
+    reason = _need(reason, "reason", _("延长须说明理由"), 500)
+    approver_name = _need(approver_name, "approver_name", _("延长须有批准人"), 100)
+    try:
+        # The extension must be approved while the 60 days still run (the clock refuses a late one).
+        clocks.do_extend_clock(appeal.clock, days=days, reason=reason, approver_name=approver_name, at=_at(at),
+                               max_total=days)
+    except clocks.ClockError as exc:
+        raise AccountabilityError(str(exc), "reason") from None
     appeal.complex_case = True
     appeal.save(update_fields=["complex_case"])
     return appeal

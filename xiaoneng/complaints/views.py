@@ -35,6 +35,7 @@ from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
+from xiaoneng.documents.views import record_documents
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
@@ -249,6 +250,7 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
         "can_act": bool(roles),
         "rev": rev,
         "sendback_label": deadline_label(complaint.sendback_until),
+        **record_documents("complaint", complaint, user),
         "now": now,
     }
 
