@@ -5,6 +5,7 @@ value (`?level=abc`, `?due_before=notadate`) is a 400 naming the parameter inste
 500 or a silently ignored filter, and drf-spectacular documents the same fields as
 query parameters.
 """
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -26,8 +27,8 @@ def region_prefix(value: str) -> str:
     Pure arithmetic on the code, no query, so naming a region outside one's scope
     reveals nothing.
     """
-    text = value.strip()
-    if not text.isdigit() or len(text) not in PREFIX_LENGTHS:
+    text = value
+    if not (text.isascii() and text.isdigit()) or len(text) not in PREFIX_LENGTHS:
         raise serializers.ValidationError(
             _("应为行政区划代码（6、9或12位）或其前缀（2、4位），而不是“%(value)s”") % {"value": value}
         )
@@ -39,8 +40,18 @@ def region_prefix(value: str) -> str:
     return text
 
 
+# What `region_prefix` accepts, published as the parameter's pattern (ASCII digits: str.isdigit()
+# also takes "４４" and "²", which are no codes; no surrounding spaces).
+REGION_PATTERN = r"^(?:[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$"
+
+
 class RegionCodeField(serializers.CharField):
     """A region code or prefix, returned as the prefix (see `region_prefix`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("validators", [RegexValidator(REGION_PATTERN)])  # documents the pattern
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         return region_prefix(super().to_internal_value(data))

@@ -59,7 +59,7 @@ class ComplaintParams(serializers.Serializer):
             " / Complaints in your scope, without the complainant's identity (匿名 or the masked name only)."
         ),
         parameters=[ComplaintParams],
-        responses={200: s.ComplaintSerializer(many=True), **error_responses()},
+        responses={200: s.ComplaintSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("received_after", "日期格式错误。请从这些格式中选择：YYYY-MM-DD。")],
     ),
     retrieve=extend_schema(
