@@ -16,11 +16,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.complaints.test_open311 import assert_error, form, key, post, services  # noqa: F401 (fixtures)
+from tests.complaints.test_open311 import assert_error, form, post
 from tests.test_exchange import submitted
 from xiaoneng.approvals.exchange import keys, pipeline
 from xiaoneng.approvals.models import ExchangeBatch, ExchangeEvent
 from xiaoneng.complaints.models import Complaint
+from xiaoneng.complaints.open311 import keys as open311_keys
 
 EXCHANGE = "/api/v1/exchange/events"
 
@@ -29,6 +30,23 @@ EXCHANGE = "/api/v1/exchange/events"
 def client(db):
     """A client that answers a server error as the server would (a 500), not by raising in the test."""
     return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def services(desk):
+    """The desk's services; 办事拖拉 asks which window (required) and when (a datetime)."""
+    desk.delay.attributes = [
+        {"variable": True, "code": "window", "datatype": "string", "required": True, "order": 1, "description": "窗口"},
+        {"variable": True, "code": "when", "datatype": "datetime", "required": False, "order": 2, "description": "何时"},
+    ]
+    desk.delay.save()
+    return desk
+
+
+@pytest.fixture
+def key(db):
+    _api_key, secret = open311_keys.do_create_key("广州市民 App")
+    return secret
 
 
 @pytest.fixture
@@ -49,11 +67,14 @@ def by_id(response) -> dict:
     return {r["event_id"]: r for r in response.json()["results"]}
 
 
-def wsgi(method: str, path: str, body: bytes = b"", **environ) -> tuple[int, dict, bytes]:
-    """A request straight through the project's WSGI application, as a WSGI server hands it over: some
+@pytest.fixture
+def wsgi(wsgi_application):
+    """Requests straight through the project's WSGI application, as a WSGI server hands them over: some
     headers break Django while the request is built, before the test client's handler could catch it."""
-    from xiaoneng.wsgi import application
+    return lambda method, path, body=b"", **environ: _call(wsgi_application, method, path, body, **environ)
 
+
+def _call(application, method: str, path: str, body: bytes = b"", **environ) -> tuple[int, dict, bytes]:
     env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "testserver",
            "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http",
            "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0), "wsgi.multithread": False,
@@ -120,8 +141,8 @@ def test_an_event_with_an_offset_postgresql_refuses_is_rejected_naming_occurred_
 def _deep_batch(depth: int = 320) -> str:
     deep = "[" * depth + "]" * depth
     # The \ud800 escape makes the inbox look for lone surrogates in every event, the deep one too.
-    return ('[{"event_id": "DEEP1", "type": "accepted", "x": %s}, {"event_id": "SUR1", "case_no": "\\ud800"}, %s]'
-            % (deep, json.dumps(submitted("GOOD1"))))
+    return ('[{"event_id": "DEEP1", "type": "accepted", "x": ' + deep + '}, {"event_id": "SUR1", "case_no": "\\ud800"}, '
+            + json.dumps(submitted("GOOD1")) + "]")
 
 
 def test_a_batch_with_a_list_nested_hundreds_deep_and_a_surrogate_is_answered_event_by_event(client, source):
@@ -190,7 +211,7 @@ def test_a_content_length_that_is_not_a_number_is_a_400_on_form_posts(client, db
 
 @pytest.mark.parametrize("path, kind", [("/api/v1/regions/", "json"), ("/login/", "html"),
                                         ("/open311/v2/services.xml", "xml"), ("/open311/v2/services.json", "json")])
-def test_a_nul_in_the_content_type_charset_is_a_400_in_the_endpoints_format(db, path, kind):
+def test_a_nul_in_the_content_type_charset_is_a_400_in_the_endpoints_format(wsgi, path, kind):
     status, headers, content = wsgi("GET", path, CONTENT_TYPE="text/plain; charset=ut\x00f-8")
     assert status == 400
     if kind == "json":
@@ -201,7 +222,7 @@ def test_a_nul_in_the_content_type_charset_is_a_400_in_the_endpoints_format(db, 
         assert headers["Content-Type"].startswith("text/html")
 
 
-def test_a_nul_in_the_content_type_of_a_form_post_is_a_400(db):
+def test_a_nul_in_the_content_type_of_a_form_post_is_a_400(wsgi):
     status, _headers, _content = wsgi("POST", "/login/", b"username=a&password=b",
                                       CONTENT_TYPE="application/x-www-form-urlencoded; charset=\x00")
     assert status == 400

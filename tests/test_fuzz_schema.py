@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from xiaoneng.approvals.exchange import keys
-from xiaoneng.wsgi import application
 
 pytestmark = [pytest.mark.fuzz]
 
@@ -24,10 +23,9 @@ EXAMPLES = 25
 
 
 @pytest.fixture
-def api_schema(db, settings):
+def api_schema(wsgi_application, settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]  # schemathesis' WSGI client's host
-    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application, config=CONFIG)
-    return schema
+    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_application, config=CONFIG)
 
 
 # The examples phase (the schema's own examples) and the fuzzing phase (EXAMPLES each, valid and
