@@ -115,10 +115,7 @@ class NulGuardMiddleware:
 
     def _refuse(self, request, name: str):
         message = _("“%(name)s”含有 NUL 字符（\\x00），无法处理") % {"name": name}
-        if request.path.startswith(self.JSON_PREFIXES):
-            return JsonResponse({"detail": message, "errors": [{"field": name, "message": message, "code": "nul"}],
-                                 "error": message, "field": name}, status=400, json_dumps_params={"ensure_ascii": False})
-        return render(request, "400.html", {"problem": message}, status=400)
+        return error_response(request, 400, message, field=name, code="nul")
 
 
 def error_response(request, status: int, message: str, *, field: str | None = None, code: str = "invalid"):
@@ -127,7 +124,9 @@ def error_response(request, status: int, message: str, *, field: str | None = No
     for .xml), the site's error page elsewhere."""
     path = request.path
     if path.startswith(NulGuardMiddleware.JSON_PREFIXES):
-        return JsonResponse({"detail": message, "errors": [{"field": field, "message": message, "code": code}]},
+        # The API's shape, plus the SMS callback's own `error` and `field`.
+        return JsonResponse({"detail": message, "errors": [{"field": field, "message": message, "code": code}],
+                             "error": message, "field": field or ""},
                             status=status, json_dumps_params={"ensure_ascii": False})
     if path.startswith(NulGuardMiddleware.OWN_ANSWER):
         from xiaoneng.complaints.open311 import formats

@@ -32,7 +32,7 @@ def read_params(params_class: type[serializers.Serializer], query_params) -> dic
             continue
         values = query_params.getlist(key)
         if any(v == "" for v in values):
-            empty[key] = [_("不能为空：不需要此筛选时请省略该参数")]
+            empty[key] = [_("不能为空：不需要时请省略该参数")]
         elif isinstance(field, serializers.ListField):
             data[key] = values
         else:
