@@ -128,8 +128,8 @@ class DeadlineView(ErrorFormatMixin, APIView):
             OpenApiParameter("unit", OpenApiTypes.STR, enum=["working", "calendar"], default="working"),
             OpenApiParameter(
                 "pause",
-                {"type": "string", "pattern": p.NO_NUL},
-                many=True,
+                {"type": "array", "items": {"type": "string", "pattern": p.NO_NUL}},  # repeatable, no NUL
+                style="form",
                 explode=True,
                 description="暂停 A:B（含首尾，可重复）/ stand-still dates, e.g. 2026-10-12:2026-10-14",
             ),
