@@ -295,3 +295,39 @@ def test_the_schema_states_the_limits_the_server_enforces(client, world, login):
         assert response.status_code == 400 and response.json()["errors"][0]["field"] == name, query
     response = supervisor.get("/api/v1/deadline/?start=2026-09-28&days=-1")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "days"
+
+
+# --- found by the parser fuzzers (tests/test_fuzz_parsers.py) -------------------------------------
+def test_a_catalogue_fee_too_large_for_cents_is_a_row_error_not_a_crash(world):
+    import io as _io
+
+    from openpyxl import Workbook
+
+    from xiaoneng.approvals import imports
+
+    wb = Workbook()
+    wb.active.title = imports.SHEET_MATTERS
+    wb.active.append(list(imports.MATTER_HEADERS))
+    row = dict.fromkeys(imports.MATTER_HEADERS, "")
+    row.update({imports.M_CODE: "X-1", imports.M_NAME: "事项", imports.M_FEE: "是", imports.M_FEE_STANDARD: 1e300})
+    wb.active.append([row[h] for h in imports.MATTER_HEADERS])
+    wb.create_sheet(imports.SHEET_STEPS).append(list(imports.STEP_HEADERS))
+    out = _io.BytesIO()
+    wb.save(out)
+    report = imports.import_matters(out.getvalue(), dry_run=True)
+    assert any(e.column == imports.M_FEE_STANDARD and "过大" in e.message for e in report.errors)
+
+
+def test_a_csv_items_cell_nested_too_deep_is_left_to_the_schema_to_refuse():
+    from xiaoneng.approvals.exchange import files
+
+    items = files.parse_csv('event_id,items\nE1,"' + "[" * 100_000 + '"\n')
+    assert items[0][1]["items"].startswith("[[[")  # text, which the event's validation refuses as not a list
+
+
+def test_an_sms_received_at_with_an_offset_postgresql_refuses_is_a_400_naming_it(client, desk, settings):
+    settings.XIAONENG_SMS_GATEWAY_TOKEN = "gw-token"
+    response = client.post("/public/complaints/sms/", {"from": "13812345678", "text": "窗口拖延", "message_id": "gw-9",
+                                                       "received_at": "2026-10-09T08:30:00+16:00"},
+                           HTTP_X_GATEWAY_TOKEN="gw-token")
+    assert response.status_code == 400 and response.json()["field"] == "received_at"
