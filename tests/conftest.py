@@ -173,3 +173,22 @@ def desk(world):
 
     d.file = file
     return d
+
+
+@pytest.fixture
+def wsgi_application(db):
+    """The project's WSGI application (xiaoneng.wsgi), called directly as a WSGI server would, inside the
+    test's transaction: Django's test client stops closing the database connection at the end of each
+    request (close_old_connections closes one inside a transaction); calling the application does not."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from xiaoneng.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

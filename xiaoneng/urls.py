@@ -28,3 +28,10 @@ urlpatterns = [
     re_path(r"^(?P<unmatched>(public|ratings/public)/.*)$", portal.not_found),
     path("", include("xiaoneng.web.urls")),
 ]
+
+# Unmatched paths and errors under /api/ and /open311/ answer in the endpoint's format (JSON, or
+# GeoReport's errors), everything else with the site's pages.
+handler400 = "xiaoneng.web.middleware.bad_request"
+handler403 = "xiaoneng.web.middleware.permission_denied"
+handler404 = "xiaoneng.web.middleware.page_not_found"
+handler500 = "xiaoneng.web.middleware.server_error"

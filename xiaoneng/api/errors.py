@@ -110,6 +110,7 @@ def error_responses(bad_request: bool = True, not_found: bool = False) -> dict:
     out = {
         401: DetailErrorResponseSerializer,
         403: DetailErrorResponseSerializer,
+        429: DetailErrorResponseSerializer,  # the API's rate limits (anon/user), with Retry-After
     }
     if bad_request:
         out[400] = ErrorResponseSerializer

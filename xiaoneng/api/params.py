@@ -5,6 +5,7 @@ value (`?level=abc`, `?due_before=notadate`) is a 400 naming the parameter inste
 500 or a silently ignored filter, and drf-spectacular documents the same fields as
 query parameters.
 """
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -26,8 +27,8 @@ def region_prefix(value: str) -> str:
     Pure arithmetic on the code, no query, so naming a region outside one's scope
     reveals nothing.
     """
-    text = value.strip()
-    if not text.isdigit() or len(text) not in PREFIX_LENGTHS:
+    text = value
+    if not (text.isascii() and text.isdigit()) or len(text) not in PREFIX_LENGTHS:
         raise serializers.ValidationError(
             _("应为行政区划代码（6、9或12位）或其前缀（2、4位），而不是“%(value)s”") % {"value": value}
         )
@@ -39,8 +40,29 @@ def region_prefix(value: str) -> str:
     return text
 
 
+# What `region_prefix` accepts, published as the parameter's pattern (ASCII digits: str.isdigit()
+# also takes "４４" and "²", which are no codes; no surrounding spaces).
+REGION_PATTERN = r"^(?:[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$"
+
+
+# Free text may hold anything but NUL, which NulGuardMiddleware refuses before any view (PostgreSQL
+# cannot compare with it); the pattern puts that in the schema.
+NO_NUL = r"^[^\x00]*$"
+
+
+def text_field(**kwargs) -> serializers.CharField:
+    """A free-text parameter: spaces kept as sent (a blank search matches everything, as an empty one
+    would; "" itself is refused as empty), NUL refused, as the schema says."""
+    return serializers.CharField(required=False, trim_whitespace=False, validators=[RegexValidator(NO_NUL)], **kwargs)
+
+
 class RegionCodeField(serializers.CharField):
     """A region code or prefix, returned as the prefix (see `region_prefix`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("validators", [RegexValidator(REGION_PATTERN)])  # documents the pattern
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         return region_prefix(super().to_internal_value(data))
@@ -80,15 +102,13 @@ class RegionParams(serializers.Serializer):
     level = serializers.ChoiceField(
         choices=RegionLevel.choices, required=False, help_text="1 省 province … 5 村 village"
     )
-    q = serializers.CharField(required=False, max_length=100, help_text=gettext_lazy("名称包含 / name contains"))
+    q = text_field(max_length=100, help_text=gettext_lazy("名称包含 / name contains"))
 
 
 class OrganParams(serializers.Serializer):
     ORDERING = ["name", "-name", "credit_code", "-credit_code", "region_code", "-region_code", "kind", "-kind", "id", "-id"]
 
-    q = serializers.CharField(
-        required=False, max_length=100, help_text=gettext_lazy("名称或统一社会信用代码 / name or credit code")
-    )
+    q = text_field(max_length=100, help_text=gettext_lazy("名称或统一社会信用代码 / name or credit code"))
     region = RegionCodeField(
         required=False, help_text=gettext_lazy("区划（代码或前缀）及其下级 / region subtree, e.g. 440100000000")
     )
@@ -100,7 +120,7 @@ class OrganParams(serializers.Serializer):
 class StaffParams(serializers.Serializer):
     ORDERING = ["name", "-name", "staff_no", "-staff_no", "organ", "-organ", "id", "-id"]
 
-    q = serializers.CharField(required=False, max_length=100, help_text=gettext_lazy("姓名或工号 / name or staff no."))
+    q = text_field(max_length=100, help_text=gettext_lazy("姓名或工号 / name or staff no."))
     organ = id_field(gettext_lazy("机关 id / organ id"))
     unit = id_field(gettext_lazy("内设机构 id / unit id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
@@ -112,7 +132,7 @@ class ClockParams(serializers.Serializer):
     ORDERING = ["due_at", "-due_at", "start_at", "-start_at", "id", "-id"]
 
     state = serializers.ChoiceField(choices=Clock.State.choices, required=False)
-    kind = serializers.CharField(required=False, max_length=40)
+    kind = text_field(max_length=40)
     unit = serializers.ChoiceField(choices=ClockUnit.choices, required=False)
     organ = id_field(gettext_lazy("责任机关 id / organ id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))

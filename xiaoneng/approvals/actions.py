@@ -485,9 +485,11 @@ def do_charge_fee(case: Case, *, amount, at: datetime | None = None) -> CaseEven
         amount = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         raise CaseError(_("收费金额必须是数字"), "amount") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    # The size before quantizing: 1E+300 has no cents within the decimal context (InvalidOperation).
+    too_big = amount.is_finite() and amount > FEE_TOTAL_MAX
+    if not too_big and (not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01"))):
         raise CaseError(_("收费金额必须为非负数，最多两位小数"), "amount")
-    if case.fee_charged + amount > FEE_TOTAL_MAX:  # the column holds 12 digits, 2 after the point
+    if too_big or case.fee_charged + amount > FEE_TOTAL_MAX:  # the column holds 12 digits, 2 after the point
         raise CaseError(_("收费合计将超过 %(max)s 元，超出可记录的范围") % {"max": FEE_TOTAL_MAX}, "amount")
     v = case.matter_version
     standard = Decimal(0) if v.is_free else (v.fee_standard or Decimal(0))

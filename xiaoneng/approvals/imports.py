@@ -309,10 +309,12 @@ def parse_money(value) -> tuple[Decimal | None, str | None]:
         return None, _("收费标准应为金额（元）：%(value)s") % {"value": _text(value)}
     if not amount.is_finite() or amount < 0:
         return None, _("收费标准不能为负数：%(value)s") % {"value": text}
-    if amount != amount.quantize(Decimal("0.01")):
-        return None, _("收费标准最多两位小数：%(value)s") % {"value": text}
+    # The size first: quantizing 1E+300 (a spreadsheet's float) to cents needs more digits than the
+    # decimal context has, an InvalidOperation that failed the whole import.
     if amount >= Decimal("1e10"):
         return None, _("收费标准过大：%(value)s") % {"value": text}
+    if amount != amount.quantize(Decimal("0.01")):
+        return None, _("收费标准最多两位小数：%(value)s") % {"value": text}
     return amount.quantize(Decimal("0.01")), None
 
 

@@ -141,7 +141,8 @@ def _decimal(value, field: str, low: int) -> Decimal | None:
         number = Decimal(str(value))
     except InvalidOperation as exc:
         raise ComplaintError(_("%(field)s 必须是数字") % {"field": field}, field) from exc
-    if not number.is_finite() or abs(number) > low:
+    # The exponent before any arithmetic: abs(Decimal("1e1000000")) overflows the decimal context.
+    if not number.is_finite() or number.adjusted() > len(str(low)) or abs(number) > low:
         raise ComplaintError(_("%(field)s 超出范围（±%(n)d）") % {"field": field, "n": low}, field)
     return number.quantize(Decimal("0.000001"))
 

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from xiaoneng.approvals.exchange.schema import FUTURE_SKEW
 from xiaoneng.clocks.engine import local_date
 from xiaoneng.conf import rule
+from xiaoneng.lib.moments import offset_in_range
 from xiaoneng.lib.text import storable
 from xiaoneng.lib.workdays import FIRST_DAY, LAST_DAY
 from xiaoneng.orgs.models import Region
@@ -108,6 +109,8 @@ def _check(fields: dict):
         return _error(_("接收时间 received_at 应为 ISO 8601 格式，如 2026-10-09T08:30:00+08:00"), "received_at")
     if received_at.tzinfo is None:
         return _error(_("接收时间 received_at 缺少时区（如 +08:00）"), "received_at")
+    if not offset_in_range(received_at):  # PostgreSQL refuses to store it: a 500 there
+        return _error(_("接收时间 received_at 的时区偏移超出范围（最多 ±15:59）"), "received_at")
     # The complaint's clocks start then: a time the calendar does not cover, or a gateway clock far
     # ahead, is a bad timestamp, not a complaint from the future.
     try:

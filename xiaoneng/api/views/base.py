@@ -7,6 +7,7 @@ widen what a user sees.
 """
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import ValidationError
 
 from xiaoneng.orgs import access
 
@@ -19,18 +20,25 @@ def read_params(params_class: type[serializers.Serializer], query_params) -> dic
 
     The QueryDict is turned into a plain dict first: DRF reads a missing boolean in
     form-style input as False (an unticked checkbox), which would make `?overdue`
-    filters apply when nobody asked for them. Empty values count as absent.
+    filters apply when nobody asked for them. An empty value (`?region=`) is a 400 naming
+    the parameter, as the schema says (each parameter has a type, a pattern or a choice
+    that "" does not meet): a filter silently ignored would show more than was asked for.
     """
     fields = params_class().fields
-    data = {}
+    data, empty = {}, {}
     for key in query_params:
         field = fields.get(key)
-        if isinstance(field, serializers.ListField):
-            values = [v for v in query_params.getlist(key) if v != ""]
-            if values:
-                data[key] = values
-        elif query_params.get(key) != "":  # `?q=&kind=` from a form means "no filter"
-            data[key] = query_params.get(key)
+        if field is None:
+            continue
+        values = query_params.getlist(key)
+        if any(v == "" for v in values):
+            empty[key] = [_("不能为空：不需要时请省略该参数")]
+        elif isinstance(field, serializers.ListField):
+            data[key] = values
+        else:
+            data[key] = values[-1]
+    if empty:
+        raise ValidationError(empty, code="blank")
     ser = params_class(data=data)
     ser.is_valid(raise_exception=True)
     return ser.validated_data

@@ -81,7 +81,7 @@ class CalendarDayViewSet(ErrorFormatMixin, viewsets.GenericViewSet):
             " rule (no make-up working days), every day marked provisional."
         ),
         parameters=[p.CalendarParams],
-        responses={200: s.CalendarDaySerializer(many=True), **error_responses()},
+        responses={200: s.CalendarDaySerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("year", "该字段是必填项。")],
     )
     def list(self, request):
@@ -129,16 +129,18 @@ class DeadlineView(ErrorFormatMixin, APIView):
         ),
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="起算日 / start date (YYYY-MM-DD)"),
-            OpenApiParameter("days", OpenApiTypes.INT, required=True, description="时限 / limit (0–3650)"),
+            OpenApiParameter("days", {"type": "integer", "minimum": 0, "maximum": 3650}, required=True,
+                             description="时限 / limit (0–3650)"),
             OpenApiParameter("unit", OpenApiTypes.STR, enum=["working", "calendar"], default="working"),
             OpenApiParameter(
                 "pause",
-                OpenApiTypes.STR,
-                many=True,
+                {"type": "array", "items": {"type": "string", "pattern": p.NO_NUL}},  # repeatable, no NUL
+                style="form",
                 explode=True,
                 description="暂停 A:B（含首尾，可重复）/ stand-still dates, e.g. 2026-10-12:2026-10-14",
             ),
-            OpenApiParameter("extend", OpenApiTypes.INT, default=0, description="延长工作日 / extension in working days"),
+            OpenApiParameter("extend", {"type": "integer", "minimum": 0, "maximum": 3650}, default=0,
+                             description="延长工作日 / extension in working days (0–3650)"),
         ],
         responses={200: s.DeadlineSerializer, **error_responses()},
         examples=[

@@ -48,7 +48,7 @@ def explanation(clock: Clock) -> str | None:
             " `due_before`/`due_after`: by due date, inclusive."
         ),
         parameters=[p.ClockParams],
-        responses={200: s.ClockSerializer(many=True), **error_responses()},
+        responses={200: s.ClockSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("due_before", "日期格式错误。请从这些格式中选择：YYYY-MM-DD。")],
     ),
     retrieve=extend_schema(

@@ -25,18 +25,17 @@ from xiaoneng.lib.workdays import end_of_day
 
 from .. import serializers as s
 from ..errors import bad_parameter_example, error_responses
-from ..params import RegionCodeField, day_field, id_field, ordering_field
+from ..params import RegionCodeField, day_field, id_field, ordering_field, text_field
 from .base import ScopedReadOnlyViewSet
 
 
 class ComplaintParams(serializers.Serializer):
     ORDERING = ["received_at", "-received_at", "number", "-number", "id", "-id"]
 
-    q = serializers.CharField(required=False, max_length=100,
-                              help_text=gettext_lazy("编号或标题包含 / number or title contains"))
+    q = text_field(max_length=100, help_text=gettext_lazy("编号或标题包含 / number or title contains"))
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    category = serializers.CharField(required=False, max_length=40, help_text=gettext_lazy("类别编码 / category code"))
+    category = text_field(max_length=40, help_text=gettext_lazy("类别编码 / category code"))
     organ = id_field(gettext_lazy("承办机关 id / organ id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
     received_after = day_field(gettext_lazy("登记日不早于此日（含）/ received on or after this date"))
@@ -63,7 +62,7 @@ class ComplaintParams(serializers.Serializer):
             " / Complaints in your scope, without the complainant's identity (匿名 or the masked name only)."
         ),
         parameters=[ComplaintParams],
-        responses={200: s.ComplaintSerializer(many=True), **error_responses()},
+        responses={200: s.ComplaintSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("received_after", "日期格式错误。请从这些格式中选择：YYYY-MM-DD。")],
     ),
     retrieve=extend_schema(

@@ -19,7 +19,7 @@ ORG_VIEW = "org.view"
         summary="行政区划列表 / List regions",
         description="您范围内的行政区划，按代码排序。/ Regions in your scope, by code.",
         parameters=[p.RegionParams],
-        responses={200: s.RegionSerializer(many=True), **error_responses()},
+        responses={200: s.RegionSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("level", "“abc”不是合法选项。")],
     ),
     retrieve=extend_schema(
@@ -57,7 +57,7 @@ class RegionViewSet(ScopedReadOnlyViewSet):
             " / Organs in your scope; `q` searches name and credit code, `region` includes the subtree."
         ),
         parameters=[p.OrganParams],
-        responses={200: s.OrganSerializer(many=True), **error_responses()},
+        responses={200: s.OrganSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("ordering", "“size”不是合法选项。")],
     ),
     retrieve=extend_schema(
@@ -134,7 +134,7 @@ STAFF_ORDERING = {
     list=extend_schema(
         summary="工作人员列表 / List staff",
         parameters=[p.StaffParams],
-        responses={200: s.StaffSerializer(many=True), **error_responses()},
+        responses={200: s.StaffSerializer(many=True), **error_responses(not_found=True)},
         examples=[bad_parameter_example("organ", "请填写合法的整数值。")],
     ),
     retrieve=extend_schema(

@@ -107,7 +107,7 @@ def _cell(name: str, value: str):
         if value.startswith("["):
             try:
                 return json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested too deep to parse: as text, which the schema refuses
                 return value  # the schema says items must be an array
         return [part.strip() for part in value.split("|")]
     if name in INT_FIELDS and _INT.match(value):

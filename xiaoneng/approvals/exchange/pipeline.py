@@ -64,7 +64,8 @@ from .schema import Event, Invalid, may_hold_surrogates, parse_time, validate
 
 log = logging.getLogger(__name__)
 State = ExchangeEvent.State
-DEFAULTS = {"exchange_batch_max_events": 1000, "exchange_hold_hours": 24, "exchange_late_hours": 24}
+DEFAULTS = {"exchange_batch_max_events": 1000, "exchange_hold_hours": 24, "exchange_late_hours": 24,
+            "exchange_batch_max_attempts": 3}
 CHARSETS = {"utf-8", "utf8", "gbk", "gb2312", "gb18030"}
 
 
@@ -292,11 +293,27 @@ def process(batch: ExchangeBatch, items: list[tuple[int, object]], *, fast: bool
             ExchangeBatch.objects.filter(pk=batch.pk).update(processed_at=timezone.now(), results=stored, error="")
     except Exception as exc:
         log.exception("exchange batch %s failed", batch.pk)
-        message = _("处理失败（%(error)s）：原始数据已保存（批次 %(batch)d），将重新处理；重发同一批次也不会重复应用") % {
-            "error": type(exc).__name__, "batch": batch.pk}
-        ExchangeBatch.objects.filter(pk=batch.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
-        return Receipt(500, _error_body(batch, message, "processing_failed"), batch)
+        return _failed(batch, exc)
     return Receipt(200, body, batch, results)
+
+
+def _failed(batch: ExchangeBatch, exc: Exception) -> Receipt:
+    """A batch whose processing raised: noted and left for `process-held` to process again — unless it
+    can never succeed. A RecursionError comes from the data itself, and a batch that has failed
+    `exchange_batch_max_attempts` times would fail forever, held back by every `process-held`: either
+    ends rejected with the reason (processed, so nobody retries it) and the sender is told to fix it."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    attempts = int((batch.results or {}).get("attempts", 0)) + 1
+    if isinstance(exc, RecursionError) or attempts >= int(setting("exchange_batch_max_attempts")):
+        message = _("批次无法处理（%(error)s，已尝试 %(n)d 次），已拒收：原始数据已保存（批次 %(batch)d），"
+                    "请检查数据后以新批次重发") % {"error": type(exc).__name__, "n": attempts, "batch": batch.pk}
+        batch.results = {**(batch.results or {}), "attempts": attempts, "last_error": error}
+        return _refuse(batch, 400, message, "unprocessable")  # 400 is the documented refusal
+    message = _("处理失败（%(error)s）：原始数据已保存（批次 %(batch)d），将重新处理；重发同一批次也不会重复应用") % {
+        "error": type(exc).__name__, "batch": batch.pk}
+    batch.results = {**(batch.results or {}), "attempts": attempts}
+    ExchangeBatch.objects.filter(pk=batch.pk).update(error=error, results=batch.results)
+    return Receipt(500, _error_body(batch, message, "processing_failed"), batch)
 
 
 def _lock(batch: ExchangeBatch) -> ExchangeBatch:
@@ -329,7 +346,10 @@ def _row(source, batch, ev_id: str, obj, *, ev: Event | None, state: str, field_
             occurred = None
     payload = obj if isinstance(obj, dict) else {"_item": str(obj)[:500]}
     if ev is None:  # not validated: it may be huge or hold what jsonb refuses (\u0000, "\ud800"); the raw batch has it all
-        dumped = json.dumps(payload, ensure_ascii=False, default=str)
+        try:
+            dumped = json.dumps(payload, ensure_ascii=False, default=str)
+        except (RecursionError, ValueError):  # nested deeper than the encoder goes from here
+            dumped = "\\u0000"
         if len(dumped) > 8000 or "\\u0000" in dumped or not storable(dumped):
             payload = {"_omitted": "too large or not storable; see the raw batch"}
 

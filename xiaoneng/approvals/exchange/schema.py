@@ -22,6 +22,7 @@ from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
 from xiaoneng.lib.codes import credit_code_error
+from xiaoneng.lib.moments import offset_in_range
 
 from ..models import Outcome
 
@@ -38,18 +39,26 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _lone_surrogate(obj, name: str = "") -> str | None:
-    """The first field whose name or text holds a lone surrogate ("" for the event itself), else None."""
-    if isinstance(obj, str):
-        return name if _SURROGATE.search(obj) else None
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            if isinstance(key, str) and _SURROGATE.search(key):
-                return name or "event"
-            found = _lone_surrogate(value, name or str(key))
-            if found is not None:
-                return found
-    if isinstance(obj, list):
-        return next((f for f in (_lone_surrogate(v, name) for v in obj) if f is not None), None)
+    """The first field whose name or text holds a lone surrogate ("" for the event itself), else None.
+
+    Walked with a stack, not by recursion: a value nested a few hundred lists deep (which JSON
+    parsing allows) raised RecursionError here, and that failed the whole batch every time it
+    was processed again."""
+    stack = [(obj, name)]
+    while stack:
+        item, field = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return field
+        elif isinstance(item, dict):
+            found = []
+            for key, value in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return field or "event"
+                found.append((value, field or str(key)))
+            stack.extend(reversed(found))  # first field first, as the recursive walk named it
+        elif isinstance(item, list):
+            stack.extend((value, field) for value in reversed(item))
     return None
 
 
@@ -163,6 +172,8 @@ def parse_time(value, now: datetime) -> datetime:
         raise Invalid("occurred_at", _("occurred_at 不是有效的 ISO 8601 时间：%(value)s") % {"value": value}) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise Invalid("occurred_at", _("occurred_at 缺少时区（例如 2026-09-28T10:00:00+08:00）"))
+    if not offset_in_range(moment):  # PostgreSQL refuses it when the time is compared or stored
+        raise Invalid("occurred_at", _("occurred_at 的时区偏移超出范围（最多 ±15:59）"))
     if moment > now + FUTURE_SKEW:
         raise Invalid("occurred_at", _("occurred_at 晚于当前时间（%(now)s）") % {"now": now.isoformat(timespec="seconds")})
     if moment < EARLIEST:

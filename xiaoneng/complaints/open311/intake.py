@@ -32,6 +32,8 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from xiaoneng.lib.moments import offset_in_range
+
 from .. import actions
 from ..identity import Identity
 from ..models import Category, Complaint, ComplaintStep
@@ -123,7 +125,9 @@ def _decimal(name: str, value: str, bound: int) -> Decimal:
         number = Decimal(value)
     except InvalidOperation:
         raise bad(name, _("必须是数字")) from None
-    if not number.is_finite() or abs(number) > bound:
+    # The exponent is looked at before any arithmetic: `abs(Decimal("1e1000000"))` overflows the
+    # decimal context (decimal.Overflow, a 500) where the string itself parsed fine.
+    if not number.is_finite() or number.adjusted() > len(str(bound)) or abs(number) > bound:
         raise bad(name, _("超出范围（±%(n)d）") % {"n": bound})
     return number
 
@@ -166,6 +170,8 @@ def _answer(spec: dict, given: list[str]) -> tuple[list[str], str]:
             raise bad(name, _("必须是 W3C 日期时间，例如 2026-11-02T09:00:00+08:00"))
         if moment.tzinfo is None:
             raise bad(name, _("日期时间缺少时区"))
+        if not offset_in_range(moment):
+            raise bad(name, _("时区偏移超出范围（最多 ±15:59）"))
     if len(value) > (2000 if datatype == "text" else 200):
         raise bad(name, _("过长"))
     return given, value
@@ -227,8 +233,14 @@ def complainant(filing: Filing) -> tuple[Identity, bool, str]:
 def media_url(filing: Filing) -> str:
     url = filing.get("media_url")
     if url:
-        parts = urlsplit(url)
-        if len(url) > 500 or parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            # urlsplit refuses an unbalanced or invalid bracketed host ("http://[::1", "http://[abc]/")
+            # with ValueError, and reading the port refuses one that is not a number.
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - read for its check
+        except ValueError:
+            parts = None
+        if len(url) > 500 or parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise bad("media_url", _("必须是 http 或 https 地址（最多 500 个字符）"))
     return url
 

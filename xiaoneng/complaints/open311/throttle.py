@@ -27,6 +27,11 @@ def _hit(kind: str, ident: str, limit: int) -> bool:
     return count <= limit
 
 
+def retry_after() -> int:
+    """Seconds until the current window ends and the counters start again (the 429's Retry-After)."""
+    return max(1, WINDOW - int(time.time()) % WINDOW)
+
+
 def address_allowed(request, limit: int) -> bool:
     return _hit("address", request.META.get("REMOTE_ADDR") or "unknown", limit)
 

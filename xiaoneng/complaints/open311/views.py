@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from xiaoneng.lib.moments import offset_in_range
+
 from . import config, discovery, formats, intake, public, services, throttle
 from .intake import Open311Error, bad
 
@@ -43,7 +45,7 @@ def endpoint(*methods: str):
                 response["Allow"] = ", ".join(allowed)
                 return response
             if not throttle.address_allowed(request, config.limit("PER_ADDRESS_MINUTE")):
-                return formats.error(fmt, 429, _("请求过于频繁，请稍后再试"))
+                return _too_many(fmt, _("请求过于频繁，请稍后再试"))
             try:
                 nul = next((k for k, v in [*request.GET.lists(), *kwargs.items()] if "\x00" in k + "".join(v)), None)
                 if nul is not None:
@@ -53,11 +55,20 @@ def endpoint(*methods: str):
                     intake.check_jurisdiction(request.GET.get("jurisdiction_id", "").strip())
                 return view(request, fmt, **kwargs)
             except Open311Error as exc:
+                if exc.status == 429:
+                    return _too_many(fmt, exc.description)
                 return formats.error(fmt, exc.status, exc.description)
 
         return run
 
     return wrap
+
+
+def _too_many(fmt: str, description: str):
+    """A 429 with Retry-After: when this minute's window ends (RFC 6585 suggests it, clients back off by it)."""
+    response = formats.error(fmt, 429, description)
+    response["Retry-After"] = str(throttle.retry_after())
+    return response
 
 
 @endpoint("GET")
@@ -121,7 +132,8 @@ def token_view(request, fmt, token):
 
 
 def not_found(request, path=""):
-    return formats.error("json", 404, _("没有这个接口：请从 discovery.json 开始"))
+    fmt = "xml" if path.lower().endswith(".xml") else "json"  # an unknown path asked for XML gets XML
+    return formats.error(fmt, 404, _("没有这个接口：请从 discovery.json 开始"))
 
 
 # --- GET requests' filters --------------------------------------------------------------
@@ -137,6 +149,8 @@ def _moment(params, name: str):
         raise bad(name, _("必须是 W3C 日期时间，例如 2026-11-02T09:00:00+08:00"))
     if moment.tzinfo is None:
         raise bad(name, _("日期时间缺少时区（例如 +08:00 或 Z）"))
+    if not offset_in_range(moment):  # PostgreSQL refuses the comparison: a 500 there
+        raise bad(name, _("时区偏移超出范围（最多 ±15:59）"))
     return moment
 
 
