@@ -78,6 +78,9 @@ DEFAULTS: dict[str, object] = {
     # this many days are flagged as possible duplicates.
     "complaint_duplicate_window_days": 30,
     "complaint_max_content_chars": 5000,
+    # Pictures (JPEG, PNG) and PDFs a citizen may attach to a web complaint: how many, and how large each.
+    "complaint_attachment_max_count": 3,
+    "complaint_attachment_max_bytes": 5 * 1024 * 1024,
     # The organ whose short name this is receives a region's complaints (and owns the acceptance clock).
     "complaint_office_short_name": "效能办",
     # Category for complaints that arrive without one (SMS).

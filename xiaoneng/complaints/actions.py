@@ -28,6 +28,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +47,7 @@ from . import notices
 from .masking import mask_fields, masked_copies
 from .models import (
     BAD_LEVELS,
+    Attachment,
     Category,
     Channel,
     Complaint,
@@ -606,3 +608,24 @@ def do_propose_accountability(complaint: Complaint, *, reason: str, at: datetime
     step(complaint, K.PROPOSAL, at, text=reason, organ=complaint.organ, data={"proposal": proposal.pk})
     record("complaint.proposal", complaint, changes={"organ": complaint.organ_id})
     return proposal
+
+
+@transaction.atomic
+def do_attach_files(complaint: Complaint, files: list, *, at: datetime | None = None) -> list[Attachment]:
+    """Store the complainant's pictures and PDFs (already judged by `lib.uploads.check`) with the complaint.
+
+    Called in the registration's transaction: a refused complaint leaves no attachment row; a file written
+    for a transaction that then failed is named by no row and never served."""
+    at = _at(at)
+    if len(files) > int(rule("complaint_attachment_max_count")):
+        raise ComplaintError(_("最多上传 %(n)d 个附件") % {"n": rule("complaint_attachment_max_count")}, "attachments")
+    stored = []
+    for checked in files:
+        attachment = Attachment(complaint=complaint, name=checked.name, content_type=checked.content_type,
+                                size=len(checked.data), sha256=checked.sha256, uploaded_at=at)
+        attachment.file.save(checked.storage_name(), ContentFile(checked.data), save=False)
+        attachment.save(force_insert=True)
+        stored.append(attachment)
+    if stored:
+        record("complaint.attach", complaint, changes={"files": [a.sha256 for a in stored]})
+    return stored

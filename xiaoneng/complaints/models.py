@@ -218,6 +218,23 @@ class Complaint(models.Model):
         return str(_("匿名")) if self.anonymous else (self.name_masked or "—")
 
 
+class Attachment(models.Model):
+    """A picture or PDF the complainant sent with the complaint, stored under a random name."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(_("文件名"), max_length=100)
+    file = models.FileField(upload_to="complaints/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["complaint_id", "id"]
+
+
 class ComplaintStep(models.Model):
     """The complaint's timeline; `public` steps are also shown to the complainant."""
 

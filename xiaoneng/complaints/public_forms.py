@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.conf import rule
+from xiaoneng.lib import uploads
 from xiaoneng.orgs.models import Organ, Region
 
 from .identity import Identity
@@ -38,6 +39,33 @@ def _text(label, max_length, required=False, **attrs):
                            widget=forms.TextInput(attrs={"maxlength": max_length, **attrs}))
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to `complaint_attachment_max_count` pictures or PDFs, each judged by its content (lib.uploads)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        limit = int(rule("complaint_attachment_max_count"))
+        if len(files) > limit:
+            raise forms.ValidationError(_("最多上传 %(n)d 个附件") % {"n": limit})
+        max_bytes = int(rule("complaint_attachment_max_bytes"))
+        messages = {"too_big": _("附件“%(name)s”超过 %(limit)d MB"),
+                    "type": _("附件“%(name)s”不是 JPEG、PNG 图片或 PDF 文件")}
+        try:
+            return [uploads.check(f, allowed=set(uploads.SIGNATURES), max_bytes=max_bytes, messages=messages)
+                    for f in files]
+        except uploads.UploadRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+
+
 class ComplaintForm(forms.Form):
     """What a citizen fills in; the region is chosen province → city → county."""
 
@@ -55,6 +83,7 @@ class ComplaintForm(forms.Form):
     title = _text(_("投诉标题"), 200, required=True)
     content = forms.CharField(label=_("投诉内容"), widget=forms.Textarea(attrs={"rows": 8}))
     address_string = _text(_("事发地点（可不填）"), 200)
+    attachments = AttachmentsField(label=_("附件（可不传）"))
     anonymous = forms.TypedChoiceField(label=_("投诉方式"), choices=ANONYMOUS_CHOICES, coerce=lambda v: v == "1",
                                        initial="0", widget=forms.RadioSelect)
     name = _text(_("姓名"), 50, autocomplete="name")
@@ -76,6 +105,8 @@ class ComplaintForm(forms.Form):
         self.fields["content"].widget.attrs["maxlength"] = self.fields["content"].max_length
         self.fields["title"].error_messages["required"] = _("请填写投诉标题")
         self.fields["content"].error_messages["required"] = _("请填写投诉内容")
+        self.fields["attachments"].help_text = _("照片或 PDF，最多 %(n)d 个，每个不超过 %(mb)d MB。请勿上传与投诉无关的个人证件。") % {
+            "n": rule("complaint_attachment_max_count"), "mb": int(rule("complaint_attachment_max_bytes")) // (1024 * 1024)}
         self.fields["named_organ"].help_text = _("列表中没有时，请写明单位名称")
         for name in ("province", "city", "county"):
             # Each select refreshes the region group (htmx); without script the form still posts.

@@ -20,6 +20,7 @@ import hashlib
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,15 +72,19 @@ def region_fields(request):
     return render(request, "complaints/public/_region_fields.html", {"form": form})
 
 
+@transaction.atomic
 def _file(form: ComplaintForm) -> tuple[Complaint, str]:
+    """The complaint and its attachments, together or not at all."""
     data = form.cleaned_data
     anonymous = data["anonymous"]
-    return actions.do_register_complaint(
+    complaint, secret = actions.do_register_complaint(
         channel="web", category=data["category"], title=data["title"], content=data["content"],
         region=form.region, complainant=None if anonymous else form.identity(), anonymous=anonymous,
         reply_channel=ReplyChannel.WEB if anonymous else data["reply_channel"],
         named_organ=data["named_organ"], organ=data["organ"], address_string=data["address_string"],
     )
+    actions.do_attach_files(complaint, data.get("attachments") or [])
+    return complaint, secret
 
 
 @never_cache
@@ -94,7 +99,7 @@ def new_complaint(request):
     address = client_address(request)
     if antibot.over_limit("address", address):
         return _refuse_429(request, _("本网络地址提交投诉过于频繁，请 1 小时后再试，或拨打当地效能投诉电话。"))
-    form = ComplaintForm(request.POST)
+    form = ComplaintForm(request.POST, request.FILES)
     pow_error = ""
     try:
         antibot.check_honeypot(request.POST.get("website", ""))

@@ -17,12 +17,14 @@ complaint changed and says so instead of acting twice.
 """
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -31,11 +33,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaoneng.approvals.models import Case, Matter
+from xiaoneng.audit.log import record
 from xiaoneng.calendar import engine as calendar_engine
 from xiaoneng.clocks.display import ClockRow, clock_row
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.documents.views import record_documents
+from xiaoneng.lib.uploads import EXTENSIONS
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, ListPage
@@ -251,8 +255,29 @@ def _context(request, complaint: Complaint, *, failed=None, revealed=None, revea
         "rev": rev,
         "sendback_label": deadline_label(complaint.sendback_until),
         **record_documents("complaint", complaint, user),
+        # The complainant's pictures and PDFs may show who they are: only readers of the full texts open them.
+        "attachments": list(complaint.attachments.all()) if full else [],
+        "attachment_count": complaint.attachments.count(),
         "now": now,
     }
+
+
+@login_required
+def complaint_attachment(request, pk: int, attachment: int):
+    """One of the complainant's files, for readers of the full texts; its bytes checked against the stored hash."""
+    complaint = _get(request, pk)
+    if not masking.reads_full_texts(request.user, complaint):
+        raise Http404
+    item = get_object_or_404(complaint.attachments, pk=attachment)
+    with item.file.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        return HttpResponse(_t("附件文件与上传时的记录不一致，已拒绝提供。"), status=410, content_type="text/plain; charset=utf-8")
+    record("complaint.attachment.read", complaint, changes={"attachment": item.pk})
+    response = HttpResponse(data, content_type=item.content_type)
+    response["Content-Disposition"] = f'inline; filename="attachment-{item.pk}{EXTENSIONS[item.content_type]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
