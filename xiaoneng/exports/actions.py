@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.conf import rule
 
 from .models import Export
-from .sheet import SheetWriter
+from .sheet import SheetWriter, row_formatter
 
 log = logging.getLogger(__name__)
 State = Export.State
@@ -208,10 +209,13 @@ def run_job(job: Export) -> Export:
             headers, rows = view.export_table(queryset)
             every = max(1, int(rule("export_progress_rows")))
             done = 0
+            kinds = getattr(view, "export_kinds", None)
             with SheetWriter(part, str(view.export_name), headers) as writer:
+                write = (partial(writer.write_formatted, fmt=row_formatter(kinds, writer.zone)) if kinds
+                         else writer.write_values)
                 rows = iter(rows)
                 while chunk := list(itertools.islice(rows, 2000)):
-                    writer.write_values(chunk)
+                    write(chunk)
                     before, done = done, done + len(chunk)
                     if done // every != before // every and not _beat(job, rows_done=done):
                         raise _Lost

@@ -102,30 +102,82 @@ def datetime_cell(value: datetime) -> str:
     return f'<c s="1"><v>{delta.days + delta.seconds / 86400:.9f}</v></c>'
 
 
-def cell(value) -> str:
-    """The XML of one cell of any plain value; aware datetimes in the current time zone."""
+def cell(value, zone=None, _texts: dict = {}) -> str:  # noqa: B006 - the cache is meant to be shared
+    """The XML of one cell of any plain value; aware datetimes in `zone` (default: the current one).
+
+    Short strings (choice labels, organ names, 是/否) repeat on every row: their XML is cached.
+    """
     kind = type(value)
     if kind is str:
-        return text_cell(value) if value else "<c/>"
+        xml = _texts.get(value)
+        if xml is None:
+            xml = text_cell(value) if value else "<c/>"
+            if len(value) <= 40 and len(_texts) < 20_000:
+                _texts[value] = xml
+        return xml
     if value is None:
         return "<c/>"
+    if kind is datetime:
+        if value.tzinfo is None:
+            return datetime_cell(value)
+        # Local wall-clock time as an Excel serial, straight from the POSIX timestamp (C calls only).
+        local = value.timestamp() + (zone or timezone.get_current_timezone()).utcoffset(value).total_seconds()
+        return f'<c s="1"><v>{local / 86400 + 25569:.9f}</v></c>'
     if kind is bool:
         return f'<c t="b"><v>{int(value)}</v></c>'
     if kind is int or kind is float or kind is Decimal:
         return f"<c><v>{value}</v></c>"
-    if kind is datetime:
-        if value.tzinfo is not None:
-            value = timezone.localtime(value).replace(tzinfo=None)
-        return datetime_cell(value)
     if kind is date:
         return f'<c s="2"><v>{(value - _EPOCH_DATE).days}</v></c>'
     return text_cell(str(value))
+
+
+KINDS = ("text", "int", "datetime", "bool")
+
+
+def row_formatter(kinds: Sequence[str], zone=None):
+    """A function turning one row (a tuple, columns of the given kinds) into its `<row>` XML.
+
+    The generated function formats every cell inline (one f-string per row, no per-cell dispatch):
+    an export whose list declares its column kinds (`ListPage.export_kinds`) writes about twice as
+    many rows a second as `cell()` per value. None is an empty cell in every kind.
+    """
+    zone = zone or timezone.get_current_timezone()
+    texts: dict[str, str] = {}
+    exprs = []
+    for i, kind in enumerate(kinds):
+        a = f"a{i}"
+        if kind == "text":  # cached XML of a repeated string, else built (and cached if short)
+            exprs.append(f"(_g({a}) or _t({a}))")
+        elif kind == "int":
+            exprs.append(f"('<c/>' if {a} is None else '<c><v>' + str({a}) + '</v></c>')")
+        elif kind == "datetime":  # local wall-clock time as an Excel serial, from the POSIX timestamp
+            exprs.append(f"('<c/>' if {a} is None else _d({a}) if {a}.tzinfo is None else '<c s=\"1\"><v>' + "
+                         f"format(({a}.timestamp() + _o({a}).total_seconds()) / 86400 + 25569, '.9f') + '</v></c>')")
+        elif kind == "bool":
+            exprs.append(f"('<c/>' if {a} is None else '<c t=\"b\"><v>1</v></c>' if {a} else "
+                         f"'<c t=\"b\"><v>0</v></c>')")
+        else:
+            raise ValueError(f"unknown column kind {kind!r}")
+    unpack = "".join(f"a{i}, " for i in range(len(kinds)))
+    source = f"def fmt(row):\n    {unpack} = row\n    return '<row>' + {' + '.join(exprs)} + '</row>'\n"
+
+    def _t(value):
+        xml = cell(value if value is None or type(value) is str else str(value))
+        if type(value) is str and len(value) <= 40 and len(texts) < 20_000:
+            texts[value] = xml
+        return xml
+
+    namespace = {"_g": texts.get, "_t": _t, "_d": datetime_cell, "_o": zone.utcoffset}
+    exec(source, namespace)  # noqa: S102 - the source is built above from fixed pieces only
+    return namespace["fmt"]
 
 
 class SheetWriter:
     """`with SheetWriter(path, title, headers) as w: w.write_rows(rows)`; rows of cell XML or values."""
 
     def __init__(self, path, title: str, headers: Sequence[str]):
+        self.zone = timezone.get_current_timezone()  # looked up once, not per cell
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.zip.writestr("[Content_Types].xml", _CONTENT_TYPES)
         self.zip.writestr("_rels/.rels", _RELS)
@@ -148,8 +200,12 @@ class SheetWriter:
         self.stream.write("".join(rows_xml).encode())
         self.rows += len(rows_xml)
 
+    def write_formatted(self, rows: Iterable[Sequence], fmt) -> None:
+        self.write_xml([fmt(row) for row in rows])
+
     def write_values(self, rows: Iterable[Sequence]) -> None:
-        self.write_xml(["<row>" + "".join([cell(v) for v in row]) + "</row>" for row in rows])
+        zone = self.zone
+        self.write_xml(["<row>" + "".join([cell(v, zone) for v in row]) + "</row>" for row in rows])
 
     def close(self) -> None:
         self.stream.write(_SHEET_TAIL.encode())
