@@ -67,8 +67,8 @@ def seed(bureaus, rows: int) -> float:
     states = ("running", "running", "paused", "stopped")
     columns = ("kind", "label", "organ_id", "region_code", "start_at", "limit", "unit", "legal_basis", "start_reason",
                "state", "stopped_at", "warn_at", "due_at", "extension_days", "provisional", "created_at")
-    with connection.cursor() as cur, cur.cursor.copy(
-            "COPY clocks_clock (%s) FROM STDIN" % ", ".join(connection.ops.quote_name(c) for c in columns)) as copy:
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY clocks_clock ({names}) FROM STDIN") as copy:
         for i in range(rows):
             organ = bureaus[i % len(bureaus)]
             start = base + timedelta(minutes=i % 400_000)

@@ -77,7 +77,8 @@ def clean_query(query: str) -> str:
         raise ExportError(_("筛选条件无法解析。")) from exc
     for key in PAGE_ONLY:
         data.pop(key, None)
-    return data.urlencode()
+    # An empty parameter is an empty filter, as if absent: the same export asked twice is one job.
+    return urlencode([(k, v) for k, vs in data.lists() for v in vs if v != ""])
 
 
 def list_view(list_name: str, query: str, user):
@@ -140,10 +141,8 @@ def page_export(view, queryset):
     threshold = int(rule("export_background_rows"))
     if threshold < 0 or queryset.count() < threshold:
         return None
-    query = view.request.GET.copy()
-    for key in PAGE_ONLY:
-        query.pop(key, None)
-    return do_request_export(view.request.user, view.request.resolver_match.view_name, query.urlencode())
+    return do_request_export(view.request.user, view.request.resolver_match.view_name,
+                             view.request.META.get("QUERY_STRING", ""))
 
 
 # -- the loop ------------------------------------------------------------------------------
@@ -280,7 +279,3 @@ def run_round(worker: str, limit: int = 10) -> int:
         run_job(job)
         ran += 1
     return ran
-
-
-def query_of(data) -> str:
-    return urlencode(data)
