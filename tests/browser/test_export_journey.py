@@ -22,6 +22,8 @@ def test_a_supervisor_starts_an_export_sees_its_progress_and_downloads_the_file(
     for i in range(3):
         do_start_clock(kind="case.legal", label=f"办件{i}", start_at=datetime(2026, 9, 1 + i, 10, tzinfo=SH), limit=5,
                        organ=world.tianhe_bureau)
+    do_start_clock(kind="step", label="其他时限", start_at=datetime(2026, 9, 1, 10, tzinfo=SH), limit=5,
+                   organ=world.yuexiu_bureau)  # in scope, filtered out
     do_start_clock(kind="case.legal", label="深圳办件", start_at=datetime(2026, 9, 1, 10, tzinfo=SH), limit=5,
                    organ=world.futian_bureau)
 
@@ -30,6 +32,7 @@ def test_a_supervisor_starts_an_export_sees_its_progress_and_downloads_the_file(
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     # 1. Filter the list, then export it: a job is queued and the user lands on 我的导出.
+    expect(page.get_by_test_id("result-count")).to_have_text("共 4 条")
     page.locator("#clock-filter #id_q").fill("办件")
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_test_id("result-count")).to_have_text("共 3 条")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 CHUNK = 5000
@@ -22,7 +23,10 @@ def values(queryset, *fields: str, chunk: int = CHUNK) -> Iterator[tuple]:
     import psycopg
     from psycopg.pq import Format
 
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # `.none()`, or a scope that reaches nothing: no query to run
+        return
     connection.ensure_connection()
     raw = connection.connection
     # WITH HOLD: the cursor outlives the autocommit transaction, so the worker can save progress
