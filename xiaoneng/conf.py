@@ -107,6 +107,15 @@ DEFAULTS: dict[str, object] = {
     "open311_key_service": "",
     # Public window-visit rating form (QR code at the counter): ratings per client address per hour.
     "window_rating_per_address_hour": 10,
+    # Background exports (xiaoneng.exports): a list export of at least this many rows runs in the
+    # background (`xiaoneng exports run`) instead of in the request (-1: never); progress is saved
+    # every this many rows; a running job whose worker has not beaten for this many seconds is
+    # taken over; after this many interrupted attempts it fails; files are kept this many days.
+    "export_background_rows": 5000,
+    "export_progress_rows": 10000,
+    "export_stale_seconds": 120,
+    "export_max_attempts": 3,
+    "export_keep_days": 7,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of

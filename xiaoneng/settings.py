@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "xiaoneng.supervision",
     "xiaoneng.complaints",
     "xiaoneng.documents",
+    "xiaoneng.exports",
     "xiaoneng.portal",
     "xiaoneng.accountability",
     "xiaoneng.web",

@@ -10,13 +10,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xiaoneng.exports.stream import values
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import ScopedRegionFilterForm, tree_regions
 from xiaoneng.web.lists import Column, ListPage
 
 from .engine import explain_clock
 from .explain import deadline_label
-from .models import Clock
+from .models import Clock, Unit
 
 PERM = "clock.view"
 
@@ -111,6 +112,29 @@ class ClockList(ListPage):
             Column(_("已超期"), lambda c: str(_("是") if c.is_overdue(now) else _("否"))),
             Column(_("临时计算"), lambda c: str(_("是") if c.provisional else _("否"))),
         ]
+
+    # The kinds of the export_table columns, so that a background export formats them without dispatch.
+    export_kinds = ("text", "text", "text", "datetime", "text", "int", "datetime", "datetime", "text", "text", "text")
+
+    def export_table(self, queryset):
+        """The same columns as `columns`, from `values_list` tuples: a 1,000,000-row background
+        export builds no model instances, and the choice labels are looked up once."""
+        now = timezone.now()
+        units = {k: str(v) for k, v in Unit.choices}
+        states = {k: str(v) for k, v in Clock.State.choices}
+        yes, no = str(_("是")), str(_("否"))
+        stopped = Clock.State.STOPPED
+        fields = ("label", "kind", "organ__name", "start_at", "limit", "unit", "extension_days", "warn_at",
+                  "due_at", "state", "stopped_at", "provisional")
+        rows = (
+            (label or kind, kind, organ or "", start, f"{limit} {units.get(unit, unit)}", ext, warn, due,
+             states.get(state, state),
+             yes if due is not None and (stopped_at if state == stopped else now) > due else no,
+             yes if provisional else no)
+            for label, kind, organ, start, limit, unit, ext, warn, due, state, stopped_at, provisional
+            in values(queryset, *fields)
+        )
+        return [str(c.label) for c in self.columns], rows
 
 
 @login_required
