@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "xiaoneng.complaints",
     "xiaoneng.documents",
     "xiaoneng.portal",
+    "xiaoneng.inbox",
     "xiaoneng.web",
     "xiaoneng.api",
 ]
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "xiaoneng.web.context.shell",
+                "xiaoneng.inbox.context.badge",
             ],
         },
     },
