@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,8 +218,6 @@ def do_send_reminder(*, sender, target, text: str, link: str, label: str, token:
 
 # --- case extensions -----------------------------------------------------------------------
 def _case_url(case) -> str:
-    from django.urls import reverse
-
     return reverse("approvals:case", args=[case.pk])
 
 
@@ -250,7 +249,8 @@ def do_request_extension(case, *, days, reasons: str, requested_by, at=None) -> 
     record("case.extension_request", case, changes={"days": days, "reasons": reasons, "request": request.pk})
     notify_after_commit([Note(
         kind=Kind.EXTENSION, title=_("待审批延期：%(no)s 申请延长 %(days)d 个工作日") % {"no": case.case_no, "days": days},
-        body=reasons, link=_case_url(case), key=f"extension:{request.pk}", organ_id=case.organ_id,
+        body=reasons, link=reverse("inbox:extension", args=[request.pk]), key=f"extension:{request.pk}",
+        organ_id=case.organ_id,
         roles=(Role.LEADER,),
     )])
     return request
