@@ -111,7 +111,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "xiaoneng.web.context.shell",
-                "xiaoneng.inbox.context.badge",
             ],
         },
     },

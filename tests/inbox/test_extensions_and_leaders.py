@@ -94,6 +94,7 @@ def test_only_a_leader_of_the_organ_decides(world, matters, login, persona):
 
 def test_a_leader_elsewhere_cannot_decide(world, matters):
     from conftest import make_user
+
     from xiaoneng.orgs.models import Role
 
     other = make_user("yuexiu_leader", Role.LEADER, organ=world.yuexiu_bureau)

@@ -160,8 +160,9 @@ def test_only_supervisors_in_scope_may_send_a_reminder(world, matters, login, pe
 
 
 def test_a_supervisor_of_another_region_cannot_remind(world, matters):
-    from xiaoneng.orgs.models import Role
     from conftest import make_user
+
+    from xiaoneng.orgs.models import Role
 
     sz = make_user("sz_supervisor", Role.SUPERVISOR, region=world.sz)
     case = accepted(matters)
@@ -181,9 +182,11 @@ def test_a_reminder_from_an_order_page_and_an_empty_one_refused(world, login, ru
 
 # --- the notification pages ------------------------------------------------------------------------
 def test_the_list_marks_read_one_and_all_and_shows_only_ones_own(world, login, run):
+    client = login(world.county_handler)
+    assert 'data-testid="badge-unread">0<' in client.get(reverse("inbox:badge")).content.decode()  # now cached
     run(do_notify_staff, [Note(kind="card", title=f"黄牌 {i}", key=f"card:{i}", organ_id=world.tianhe_bureau.pk)
                           for i in range(3)])
-    client = login(world.county_handler)
+    assert 'data-testid="badge-unread">3<' in client.get(reverse("inbox:badge")).content.decode()
     page = client.get(reverse("inbox:notifications"))
     assert page.context["unread"] == 3 and len(page.context["rows"]) == 3
     first = of(world.county_handler)[0]
@@ -191,6 +194,7 @@ def test_the_list_marks_read_one_and_all_and_shows_only_ones_own(world, login, r
     assert Notification.objects.filter(recipient=world.county_handler, read_at__isnull=True).count() == 2
     other = of(world.county_leader)[0]
     assert client.post(reverse("inbox:read", args=[other.pk])).status_code == 404
-    assert client.post(reverse("inbox:read-all")).status_code == 302
+    assert run(client.post, reverse("inbox:read-all")).status_code == 302
     assert not Notification.objects.filter(recipient=world.county_handler, read_at__isnull=True).exists()
+    assert 'data-testid="badge-unread">0<' in client.get(reverse("inbox:badge")).content.decode()
     assert Notification.objects.filter(recipient=world.county_leader, read_at__isnull=True).count() == 3

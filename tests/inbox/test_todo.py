@@ -98,8 +98,9 @@ def test_the_home_page_shows_the_to_do_and_every_page_the_badge(world, busy, log
     page = client.get(reverse("home"))
     html = page.content.decode()
     assert page.context["todo_total"] == 5 and 'data-testid="todo-cases"' in html and "TH-T-1" in html
-    other = client.get(reverse("inbox:notifications")).content.decode()
-    assert 'data-testid="badge-todo">5<' in other
+    assert 'data-testid="inbox-badge-slot"' in client.get(reverse("inbox:notifications")).content.decode()
+    badge = client.get(reverse("inbox:badge")).content.decode()
+    assert 'data-testid="badge-todo">5<' in badge and 'data-testid="badge-unread">0<' in badge
 
 
 def test_the_to_do_costs_a_fixed_number_of_queries_whatever_it_holds(world, matters, desk):

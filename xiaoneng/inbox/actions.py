@@ -30,6 +30,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Grant, Organ, Role
 
+from .badge import forget
 from .models import Channel, ExtensionRequest, Kind, Notification, Preference
 
 ORGAN_STAFF = (Role.HANDLER, Role.LEADER)
@@ -146,6 +147,8 @@ def do_notify_staff(notes: list[Note]) -> list[Notification]:
                 messages.append(Message(channel=channel, to=to, text=text[:1000], kind=f"inbox.{row.kind}",
                                         ref=f"inbox:{row.pk}:{channel}"))
     queue_all(messages)
+    users_notified = {r.recipient_id for r in rows}
+    transaction.on_commit(lambda: forget(users_notified))
     return rows
 
 
@@ -159,13 +162,17 @@ def notify_after_commit(notes: list[Note]) -> None:
 # --- reading -----------------------------------------------------------------------------
 @transaction.atomic
 def do_mark_read(user, notification_id: int) -> int:
-    return Notification.objects.filter(recipient=user, pk=notification_id, read_at__isnull=True).update(
+    n = Notification.objects.filter(recipient=user, pk=notification_id, read_at__isnull=True).update(
         read_at=timezone.now())
+    transaction.on_commit(lambda: forget([user.pk]))
+    return n
 
 
 @transaction.atomic
 def do_mark_all_read(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    n = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    transaction.on_commit(lambda: forget([user.pk]))
+    return n
 
 
 @transaction.atomic
@@ -286,7 +293,7 @@ def do_decide_extension(request: ExtensionRequest, *, approver, approved: bool, 
     request.decided_by, request.decided_at, request.note = approver, at, note
     request.save(update_fields=["state", "decided_by", "decided_at", "note"])
     record("case.extension_decision", request.case, changes={"request": request.pk, "approved": approved, "note": note})
-    words = _("已批准") if approved else _("不予批准")
+    words = _("已批准") if approved else _("未获批准")
     notify_after_commit([Note(
         kind=Kind.EXTENSION, title=_("延期申请%(words)s：%(no)s") % {"words": words, "no": request.case.case_no},
         body=note, link=_case_url(request.case), key=f"extension:{request.pk}:decided", users=[request.requested_by],

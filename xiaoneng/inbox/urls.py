@@ -6,6 +6,7 @@ from . import leader, views
 app_name = "inbox"
 
 urlpatterns = [
+    path("badge/", views.badge, name="badge"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.mark_read, name="read"),
     path("notifications/read-all/", views.mark_all_read, name="read-all"),

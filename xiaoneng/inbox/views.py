@@ -19,6 +19,7 @@ from xiaoneng.approvals.actions import CaseError
 from xiaoneng.orgs import access
 
 from . import actions
+from .badge import numbers as badge_numbers
 from .forms import DecideExtensionForm, PreferenceForm, ReminderForm
 from .models import ExtensionRequest, Notification, Preference
 
@@ -28,6 +29,12 @@ def _back(request, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+@login_required
+def badge(request):
+    """The header's badge, fetched by every page after it loaded (so no page pays for it in its own time)."""
+    return render(request, "inbox/_badge.html", {"badge": badge_numbers(request.user)})
 
 
 @login_required

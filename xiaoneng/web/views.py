@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xiaoneng.inbox import todo
+from xiaoneng.inbox import badge, todo
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Grant, OrganKind, Post, Region, Role, Staff
 
@@ -65,8 +65,9 @@ def home(request):
     context = {"grants": [(g.get_role_display(), _scope_label(g)) for g in grants], "welcome": welcome}
     # What waits for the user (待办), from xiaoneng.inbox; the header badge reuses the total.
     sections = todo.sections(user)
-    request.inbox_todo_total = sum(s.count for s in sections)
-    context.update(todo=sections, todo_total=request.inbox_todo_total, now=timezone.now())
+    total = sum(s.count for s in sections)
+    badge.remember(user, total)
+    context.update(todo=sections, todo_total=total, now=timezone.now())
     if access.has_perm(user, "org.view"):
         organs = access.visible_organs(user)
         by_kind = dict(organs.values_list("kind").annotate(n=Count("pk")).order_by())
