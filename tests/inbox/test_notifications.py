@@ -198,3 +198,19 @@ def test_the_list_marks_read_one_and_all_and_shows_only_ones_own(world, login, r
     assert not Notification.objects.filter(recipient=world.county_handler, read_at__isnull=True).exists()
     assert 'data-testid="badge-unread">0<' in client.get(reverse("inbox:badge")).content.decode()
     assert Notification.objects.filter(recipient=world.county_leader, read_at__isnull=True).count() == 3
+
+
+def test_a_failing_notification_never_undoes_the_event_that_caused_it(world, run, monkeypatch):
+    from xiaoneng.inbox import receivers
+    from xiaoneng.supervision.models import SupervisionOrder
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("notification store down")
+
+    monkeypatch.setattr(receivers, "notify_after_commit", broken)
+    order = run(supervision.do_open_order, organ=world.tianhe_bureau, source="media", title="窗口推诿", demand="整改")
+    assert SupervisionOrder.objects.filter(pk=order.pk).exists() and not Notification.objects.exists()
+    monkeypatch.setattr(receivers, "notify_after_commit", actions.notify_after_commit)
+    monkeypatch.setattr(actions, "do_notify_staff", broken)  # failing after the commit: logged, not raised
+    run(supervision.do_open_order, organ=world.tianhe_bureau, source="media", title="再次推诿", demand="整改")
+    assert SupervisionOrder.objects.count() == 2

@@ -156,7 +156,8 @@ def notify_after_commit(notes: list[Note]) -> None:
     """Make the notifications once the caller's transaction has committed (at once outside one)."""
     notes = list(notes)
     if notes:
-        transaction.on_commit(lambda: do_notify_staff(notes))
+        # robust: a failure to notify is logged and never reaches the action that already committed
+        transaction.on_commit(lambda: do_notify_staff(notes), robust=True)
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -1,4 +1,7 @@
 """Listeners that turn supervision and complaint events into staff notifications (after commit)."""
+import logging
+from functools import wraps
+
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,11 +14,24 @@ from xiaoneng.supervision.signals import alerts_raised, order_opened
 from .actions import Note, notify_after_commit
 from .models import Kind
 
+log = logging.getLogger(__name__)
 CARD_LEVELS = ("yellow", "red")
+
+
+def never_raises(listener):
+    """A listener runs inside the sender's transaction: a notification problem must not undo the event."""
+    @wraps(listener)
+    def safe(*args, **kwargs):
+        try:
+            listener(*args, **kwargs)
+        except Exception:
+            log.exception("inbox listener %s failed", listener.__name__)
+    return safe
 NEAR_DEADLINE_RULES = ("near_deadline",)
 
 
 @receiver(alerts_raised, dispatch_uid="inbox-alerts-raised")
+@never_raises
 def on_alerts_raised(sender, alerts, **kwargs):
     """A yellow or red card tells the organ's handlers and leaders; a near-deadline warning tells its handlers."""
     from xiaoneng.supervision.models import Level
@@ -37,6 +53,7 @@ def on_alerts_raised(sender, alerts, **kwargs):
 
 
 @receiver(order_opened, dispatch_uid="inbox-order-opened")
+@never_raises
 def on_order_opened(sender, order, **kwargs):
     due = deadline_label(order.clock.due_at) if order.clock_id and order.clock.due_at else ""
     notify_after_commit([Note(
@@ -47,6 +64,7 @@ def on_order_opened(sender, order, **kwargs):
 
 
 @receiver(complaint_routed, dispatch_uid="inbox-complaint-routed")
+@never_raises
 def on_complaint_routed(sender, complaint, **kwargs):
     clock = complaint.handling_clock if complaint.handling_clock_id else None
     due = deadline_label(clock.due_at) if clock is not None and clock.due_at else ""
