@@ -49,7 +49,8 @@ def _cases(user):
     from xiaoneng.approvals.models import Case, Status
 
     due = When_(
-        When(status__in=[Status.SUBMITTED, Status.CORRECTED], then=F("correction_clock__due_at")),
+        # before acceptance the Art. 32 correction deadline; once it is stopped (corrected) the decision ones
+        When(status=Status.SUBMITTED, then=F("correction_clock__due_at")),
         When(status=Status.DECIDED, then=F("certificate_clock__due_at")),
         default=Coalesce("promise_clock__due_at", "legal_clock__due_at"),
     )
