@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "xiaoneng.exports",
     "xiaoneng.portal",
     "xiaoneng.accountability",
+    "xiaoneng.inbox",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accountability/", include("xiaoneng.accountability.urls")),
     path("exports/", include("xiaoneng.exports.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
+    path("inbox/", include("xiaoneng.inbox.urls")),
     path("public/", include("xiaoneng.portal.urls")),
     # Any other address under the public parts is the public 404 page, also with XIAONENG_DEBUG=1.
     re_path(r"^(?P<unmatched>(public|ratings/public)/.*)$", portal.not_found),

@@ -303,11 +303,12 @@ class ResumeForm(ActionForm):
 
 
 class ExtendForm(ActionForm):
-    action, title = "extend", _("延长办理时限")
-    field_map = {"approver": "approver_name"}
+    """The handler asks; the organ's leader approves in the platform with their own account
+    (xiaoneng.inbox), and only then is `actions.do_extend_case` applied, with the leader as approver."""
+
+    action, title = "extend", _("申请延长办理时限")
     days = forms.IntegerField(label=_("延长工作日数"), min_value=1)
     reasons = _text(_("延长理由（将告知申请人）"))
-    approver_name = forms.CharField(label=_("批准人（本机关负责人）"), max_length=100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -320,12 +321,19 @@ class ExtendForm(ActionForm):
 
     @classmethod
     def available(cls, case):
-        return _top_level(case) and case.status in (Status.ACCEPTED, Status.SUSPENDED) and not case.extended
+        from xiaoneng.inbox.models import ExtensionRequest
+
+        return (_top_level(case) and case.status in (Status.ACCEPTED, Status.SUSPENDED) and not case.extended
+                and not ExtensionRequest.objects.filter(case=case, state=ExtensionRequest.State.PENDING).exists())
 
     def perform(self, case):
+        from xiaoneng.inbox.actions import InboxError, do_request_extension
+
         data = self.cleaned_data
-        return actions.do_extend_case(case, days=data["days"], reasons=data["reasons"],
-                                      approver_name=data["approver_name"], approver=None)
+        try:
+            return do_request_extension(case, days=data["days"], reasons=data["reasons"], requested_by=self.user)
+        except InboxError as exc:  # shown on the field it names, like the case's own errors
+            raise actions.CaseError(exc.message, exc.field) from exc
 
 
 class DecideForm(ActionForm):

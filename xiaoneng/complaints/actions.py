@@ -59,6 +59,7 @@ from .models import (
     Satisfaction,
     Status,
 )
+from .signals import complaint_routed
 from .validation import email_error, id_number_error, normalise_phone, phone_error
 from .workflow import set_status, step
 
@@ -331,6 +332,7 @@ def do_route(complaint: Complaint, *, organ: Organ, note: str = "", at: datetime
                fields=("organ", "routed_at", "region_code", "route_count", "sendback_until", "handling_clock"))
     if kind == K.ROUTE:
         notices.tell(complaint, None, "routed", organ=organ.name)
+    complaint_routed.send(sender=Complaint, complaint=complaint)
     return complaint
 
 

@@ -24,6 +24,7 @@ from xiaoneng.conf import rule
 from xiaoneng.orgs.models import Organ, Region
 
 from .models import Alert, AlertStatus, AlertStep, OrderSource, OrderStatus, OrderStep, SupervisionOrder
+from .signals import order_opened
 
 S = AlertStatus
 TRANSITIONS = {
@@ -167,6 +168,7 @@ def do_open_order(*, organ: Organ, source: str, title: str, demand: str, alert: 
     order.save(update_fields=["clock"])
     OrderStep.objects.create(order=order, kind=OrderStep.Kind.OPEN, at=at, actor_label=audit_context().label, text=demand)
     record("order.open", order, changes={"organ": organ.pk, "days": days, "source": source})
+    order_opened.send(sender=SupervisionOrder, order=order)
     return order
 
 

@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -175,6 +175,9 @@ def _region_link(region: Region, period) -> str:
 
 @login_required
 def index(request):
+    if not access.has_perm(request.user, PERM) and access.has_perm(request.user, "lead"):
+        # An organ leader's dashboard is their organ's (xiaoneng.inbox.leader), not a region's.
+        return redirect("inbox:leader")
     _supervisor(request)
     tops = roots(request.user)
     if len(tops) == 1:

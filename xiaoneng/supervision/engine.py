@@ -28,6 +28,7 @@ from xiaoneng.lib.pg import execute_binary, fetch_binary
 
 from .models import LEVEL_RANK, AccountabilityProposal, Alert, AlertStatus, EarlyCompletion, HeldDigest, Level
 from .rules import Finding, load_all
+from .signals import alerts_raised
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
                               "proposed_at": ladder[alert.pk]},
                 )
     _notify([f for _pk, f in new])
+    alerts_raised.send(sender=Alert, alerts=new)
     return [pk for pk, _f in new]
 
 

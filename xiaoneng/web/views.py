@@ -4,8 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Count
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xiaoneng.inbox import badge, todo
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Grant, OrganKind, Post, Region, Role, Staff
 
@@ -61,6 +63,11 @@ def home(request):
     held = {g.role for g in grants}
     welcome = [{"role": Role(r).label, "text": WELCOME[r]} for r in Role.values if r in held]
     context = {"grants": [(g.get_role_display(), _scope_label(g)) for g in grants], "welcome": welcome}
+    # What waits for the user (待办), from xiaoneng.inbox; the header badge reuses the total.
+    sections = todo.sections(user)
+    total = sum(s.count for s in sections)
+    badge.remember(user, total)
+    context.update(todo=sections, todo_total=total, now=timezone.now())
     if access.has_perm(user, "org.view"):
         organs = access.visible_organs(user)
         by_kind = dict(organs.values_list("kind").annotate(n=Count("pk")).order_by())
