@@ -355,6 +355,18 @@ def do_resume_case(case: Case, *, at: datetime | None = None) -> Case:
     return case
 
 
+
+def extension_too_late(case: Case, at: datetime) -> str:
+    """Why an extension asked for or approved at `at` comes too late (Art. 42: only while the legal period
+    runs), or "" while it may still be granted."""
+    if not case.legal_clock_id:
+        return ""
+    legal = Clock.objects.get(pk=case.legal_clock_id)
+    if not clocks.ended_before(legal, at):
+        return ""
+    return (_("法定办理期限已于 %(due)s 届满，不能再延长（《行政许可法》第四十二条：延长须在期限届满前经本机关负责人批准）")
+            % {"due": deadline_label(legal.due_at)})
+
 @transaction.atomic
 def do_extend_case(case: Case, *, days: int, reasons: str, approver_name: str, approver=None,
                    at: datetime | None = None, record_late: bool = False) -> Case:
@@ -392,8 +404,7 @@ def do_extend_case(case: Case, *, days: int, reasons: str, approver_name: str, a
     if legal is not None and legal in ended:
         due = deadline_label(legal.due_at)
         if not record_late:
-            raise CaseError(_("法定办理期限已于 %(due)s 届满，不能再延长（《行政许可法》第四十二条：延长须在期限届满前经本机关负责人批准）")
-                            % {"due": due}, "at")
+            raise CaseError(extension_too_late(case, at), "at")
         _event(case, CaseEvent.Kind.EXTEND, at, **record, late=True, due=due)
         return case
     for clock in targets:

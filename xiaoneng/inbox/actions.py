@@ -232,6 +232,7 @@ def _case_url(case) -> str:
 @transaction.atomic
 def do_request_extension(case, *, days, reasons: str, requested_by, at=None) -> ExtensionRequest:
     """A handler asks the organ's leader to extend the case (Art. 42); nothing is extended yet."""
+    from xiaoneng.approvals.actions import extension_too_late
     from xiaoneng.approvals.models import Case, Status
 
     case = Case.objects.select_for_update().select_related("matter_version", "organ").get(pk=case.pk)
@@ -252,8 +253,12 @@ def do_request_extension(case, *, days, reasons: str, requested_by, at=None) -> 
     reasons = (reasons or "").strip()
     if not reasons:
         raise InboxError(_("延长必须说明理由并告知申请人"), "reasons")
+    at = at or timezone.now()
+    too_late = extension_too_late(case, at)  # nobody may approve it any more: refuse the request at once
+    if too_late:
+        raise InboxError(too_late, "at")
     request = ExtensionRequest.objects.create(case=case, days=days, reasons=reasons, requested_by=requested_by,
-                                              requested_at=at or timezone.now())
+                                              requested_at=at)
     record("case.extension_request", case, changes={"days": days, "reasons": reasons, "request": request.pk})
     notify_after_commit([Note(
         kind=Kind.EXTENSION, title=_("待审批延期：%(no)s 申请延长 %(days)d 个工作日") % {"no": case.case_no, "days": days},
