@@ -95,6 +95,10 @@ DEFAULTS: dict[str, object] = {
     "open311_key_service": "",
     # Public window-visit rating form (QR code at the counter): ratings per client address per hour.
     "window_rating_per_address_hour": 10,
+    # Case registration at the counter (登记办件): the largest material file accepted, in bytes
+    # (10 MB; the whole request is also bounded by the web server). Types are PDF, JPEG, PNG and OFD,
+    # recognised by their content, never by the file name.
+    "case_material_max_bytes": 10 * 1024 * 1024,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
 }

@@ -390,7 +390,7 @@ class FeeForm(ActionForm):
         return case.is_open()
 
     def perform(self, case):
-        return actions.do_charge_fee(case, amount=self.cleaned_data["amount"])
+        return actions.do_charge_fee(case, amount=self.cleaned_data["amount"], refuse_irregular=True)
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
