@@ -269,13 +269,13 @@ def accepted(matters, no="TH-D-0001"):
 def test_a_decision_is_refused_while_a_step_is_open_naming_it(world, matters):
     case = accepted(matters)
     with pytest.raises(actions.CaseError) as refused:
-        actions.do_decide_case(case, outcome="granted")
+        actions.do_decide_case(case, outcome="granted", require_steps_done=True)
     assert refused.value.field == "step" and "环节“审查”尚未办结，不能作出决定" in refused.value.message
     actions.do_complete_step(case, step="审查", at=timezone.now() - timedelta(hours=1))
     with pytest.raises(actions.CaseError, match="环节“决定”尚未办结"):
-        actions.do_decide_case(case, outcome="granted")
+        actions.do_decide_case(case, outcome="granted", require_steps_done=True)
     actions.do_complete_step(case, step="决定")
-    assert actions.do_decide_case(case, outcome="granted").status == "decided"
+    assert actions.do_decide_case(case, outcome="granted", require_steps_done=True).status == "decided"
 
 
 def test_the_case_page_refuses_a_decision_while_a_step_is_open(world, matters, login):
@@ -286,6 +286,13 @@ def test_the_case_page_refuses_a_decision_while_a_step_is_open(world, matters, l
     assert response.status_code == 200 and "环节“审查”尚未办结，不能作出决定" in errors(response)
     case.refresh_from_db()
     assert case.status == "accepted" and case.decided_at is None
+    for step in ("审查", "决定"):
+        actions.do_complete_step(case, step=step)
+    done = client.post(reverse("approvals:act", args=[case.pk, "decide"]),
+                       {"rev": revision(case), "outcome": "granted", "reasons": ""})
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "decided"
 
 
 @pytest.mark.parametrize("fast", [True, False])

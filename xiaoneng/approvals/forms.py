@@ -344,7 +344,8 @@ class DecideForm(ActionForm):
         return data
 
     def perform(self, case):
-        return actions.do_decide_case(case, outcome=self.cleaned_data["outcome"], reasons=self.cleaned_data["reasons"])
+        return actions.do_decide_case(case, outcome=self.cleaned_data["outcome"], reasons=self.cleaned_data["reasons"],
+                                      require_steps_done=True)
 
 
 class CertificateForm(ActionForm):
