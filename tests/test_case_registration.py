@@ -352,3 +352,17 @@ def test_a_fee_reported_by_the_exchange_above_the_standard_is_kept_for_supervisi
     case.refresh_from_db()
     assert case.fee_charged == Decimal("150.00")
     assert Alert.objects.filter(rule="fee_above_standard", subject_id=case.pk).exists()
+
+
+def test_the_refusals_read_in_english_for_a_user_who_chose_english(world, matters, login, media):
+    client = login(world.county_handler)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    fake = SimpleUploadedFile("form.pdf", b"GIF89a" + b"\x00" * 20, content_type="application/pdf")
+    response = client.post(f"{reverse('approvals:register')}?matter={matters.licence.pk}",
+                           form_data(m0_file=fake))
+    html = errors(response)
+    assert "only PDF, JPEG, PNG and OFD files are accepted" in html and "Register a case" in html
+    case = accepted(matters)
+    refused = client.post(reverse("approvals:act", args=[case.pk, "fee"]), {"rev": revision(case), "amount": "5"})
+    assert "This matter is free of charge; no fee may be charged" in errors(refused)
+    assert CaseMaterial.objects.count() == 0

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from xiaoneng.conf import rule
 from xiaoneng.complaints.validation import id_number_error, phone_error
+from xiaoneng.conf import rule
 from xiaoneng.lib.codes import credit_code_error
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
