@@ -256,7 +256,9 @@ def test_materials_are_downloaded_only_inside_the_cases_scope(world, matters, lo
     other, _code = actions.do_submit_case(matter=matters.licence, case_no="TH-OTHER", applicant_name="李四")
     wrong_case = reverse("approvals:material", args=[other.pk, material.pk])
     assert login(world.county_handler).get(wrong_case).status_code == 404
-    assert not str(material.file.name).startswith(("/", "static"))
+    handler = login(world.county_handler)
+    for public in (f"/media/{material.file.name}", f"/{material.file.name}", f"/static/{material.file.name}"):
+        assert handler.get(public).status_code == 404  # no URL serves the stored file itself
 
 
 # --- a decision while a step is open ---------------------------------------------------------------

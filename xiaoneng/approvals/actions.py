@@ -581,7 +581,9 @@ def do_register_case(*, matter: Matter, applicant_kind: str, applicant_name: str
             material.file.save("material", ContentFile(checked.data), save=False)
             stored.append(material.file.name)
             material.save()
-        record("case.materials", case, changes={"materials": [f.name for f in files]})
+        record("case.register", case, changes={
+            "applicant_kind": applicant_kind,
+            "materials": [{"name": f.name, "sha256": f.sha256, "size": f.size, "type": f.content_type} for f in files]})
         if missing:
             do_request_correction(case, items=missing, at=at)
         else:

@@ -101,7 +101,7 @@ class RegisterForm(forms.Form):
             if data.get("applicant_kind") == CaseApplicant.Kind.ORGANISATION:
                 error = credit_code_error(code)
             else:
-                error = id_number_error(code) or (None if code else _t("请填写身份证号码"))
+                error = id_number_error(code)
             if error:
                 self.add_error("applicant_code", error)
         self.checked_files, self.missing = [], []
