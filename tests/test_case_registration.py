@@ -105,6 +105,7 @@ def test_a_handler_registers_a_person_with_a_scanned_material_and_accepts_the_ca
     page = client.get(reverse("approvals:case", args=[case.pk]))
     link = reverse("approvals:material", args=[case.pk, material.pk])
     assert link in page.content.decode() and "110105********002X" in page.content.decode()
+    assert "<td>PDF</td>" in page.content.decode() and "application/pdf" not in page.content.decode()
     assert "受理通知书" in {str(kind.title) for kind in page.context["issuable"]}
     download = client.get(link)
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF

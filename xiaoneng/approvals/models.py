@@ -365,6 +365,12 @@ class CaseMaterial(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def type_label(self) -> str:
+        """The file type as people name it (PDF, JPEG …), not the media type."""
+        return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG",
+                "application/ofd": "OFD"}.get(self.content_type, self.content_type)
+
 
 class CaseApplicant(models.Model):
     """Who applied, as registered at the counter: a person (resident ID, kept masked) or an organisation
