@@ -302,8 +302,12 @@ def test_refusal_denial_withdrawal_and_fees_through_the_page(world, cases, login
     assert act(client, cases.th1, "refuse", {"reasons": "不属于本机关职权范围"}).status_code == 302
     assert fresh(cases.th1).status == "refused"
     assert act(client, cases.th2, "accept").status_code == 302
-    assert act(client, cases.th2, "fee", {"amount": "12.50"}).status_code == 302
-    assert fresh(cases.th2).fee_charged == Decimal("12.50")
+    refused = act(client, cases.th2, "fee", {"amount": "12.50"})  # a free matter: refused at entry
+    assert refused.status_code == 200 and "不收费事项" in text(refused)
+    assert fresh(cases.th2).fee_charged == Decimal("0")
+    for _step in ("审查", "决定"):  # no decision while a step is open
+        assert act(client, cases.th2, "step", {"step": str(fresh(cases.th2).steps.get(completed_at=None).step.order),
+                                               "handler": "王五"}).status_code == 302
     assert act(client, cases.th2, "decide", {"outcome": "denied", "reasons": "经营场所不符合要求"}).status_code == 302
     assert fresh(cases.th2).outcome == "denied"
     assert act(client, cases.station, "withdraw", {"reason": ""}).status_code == 302
@@ -380,7 +384,7 @@ def test_errors_raised_by_the_action_itself_name_the_field_in_words(world, matte
     assert response.status_code == 200 and "协办" in response.context["failed"].errors["outcome"][0]
 
 
-def test_a_double_submit_or_replay_does_not_act_twice(world, cases, login):
+def test_a_double_submit_or_replay_does_not_act_twice(world, cases, matters, login):
     client = login(world.county_handler)
     case = cases.th1
     rev = revision(case)
@@ -388,6 +392,7 @@ def test_a_double_submit_or_replay_does_not_act_twice(world, cases, login):
     replay = act(client, case, "accept", rev=rev)
     assert replay.status_code == 200 and "不能执行" in text(replay)
     assert StatusChange.objects.filter(case=case, to_status="accepted").count() == 1
+    case = submit(matters.paid, "TH-PAID-1")  # a fee needs a matter that charges one
     rev = revision(case)
     assert act(client, case, "fee", {"amount": "10"}, rev=rev).status_code == 302
     again = act(client, case, "fee", {"amount": "10"}, rev=rev)

@@ -116,6 +116,10 @@ DEFAULTS: dict[str, object] = {
     "export_stale_seconds": 120,
     "export_max_attempts": 3,
     "export_keep_days": 7,
+    # Case registration at the counter (登记办件): the largest material file accepted, in bytes
+    # (10 MB; the whole request is also bounded by the web server). Types are PDF, JPEG, PNG and OFD,
+    # recognised by their content, never by the file name.
+    "case_material_max_bytes": 10 * 1024 * 1024,
     # Appraisal.
     "appraisal_excellent_quota": 0.2,
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of

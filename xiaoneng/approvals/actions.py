@@ -422,7 +422,16 @@ def do_extend_case(case: Case, *, days: int, reasons: str, approver_name: str, a
 
 # --- decision and after ------------------------------------------------------------------
 @transaction.atomic
-def do_decide_case(case: Case, *, outcome: str, reasons: str = "", at: datetime | None = None) -> Case:
+def do_decide_case(case: Case, *, outcome: str, reasons: str = "", at: datetime | None = None,
+                   require_steps_done: bool = False) -> Case:
+    """Record the decision (准予/不予许可) and start the certificate clock for a grant.
+
+    With `require_steps_done` — what the case page passes — a decision while a handling step is
+    still open is refused, naming the open steps: a decision never skips the matter's steps. The
+    exchange never gets here with an open step either: `exchange.rules.readiness` holds such an
+    event until the step is reported. The default leaves histories built by tools and fixtures as
+    they are written.
+    """
     at = _aware(at)
     case = _locked(case)
     if outcome not in Outcome.values:
@@ -431,6 +440,10 @@ def do_decide_case(case: Case, *, outcome: str, reasons: str = "", at: datetime 
         raise CaseError(_("不予许可必须说明理由"), "reasons")
     if case.is_parallel and case.subcases.exclude(status__in=[Status.DECIDED, Status.CERTIFIED, Status.CLOSED]).exists():
         raise CaseError(_("并联审批须待各协办机关办结后方可作出决定"), "outcome")
+    open_steps = require_steps_done and [
+        s.step.name for s in case.steps.filter(completed_at__isnull=True).select_related("step")]
+    if open_steps:
+        raise CaseError(_("环节“%(steps)s”尚未办结，不能作出决定") % {"steps": "、".join(open_steps)}, "step")
     set_status(case, Status.DECIDED, at=at, note=reasons)
     case.outcome, case.decided_at, case.reasons = outcome, at, (reasons or "").strip()
     case.save(update_fields=["outcome", "decided_at", "reasons"])
@@ -488,8 +501,13 @@ def do_withdraw_case(case: Case, *, reason: str = "", at: datetime | None = None
 
 
 @transaction.atomic
-def do_charge_fee(case: Case, *, amount, at: datetime | None = None) -> CaseEvent:
-    """Record a fee against the matter's standard; an excess is kept as evidence for supervision."""
+def do_charge_fee(case: Case, *, amount, at: datetime | None = None, refuse_irregular: bool = False) -> CaseEvent:
+    """Record a fee against the matter's standard.
+
+    Entered on the pages (`refuse_irregular`), a fee on a free matter or a total above the standard
+    is refused with the reason (Arts. 58, 59). Reported by an organ's system it happened whatever we
+    say: it is recorded, and the excess is kept as evidence for supervision (`fee_above_standard`).
+    """
     at = _aware(at)
     case = _locked(case)
     try:
@@ -504,7 +522,89 @@ def do_charge_fee(case: Case, *, amount, at: datetime | None = None) -> CaseEven
         raise CaseError(_("收费合计将超过 %(max)s 元，超出可记录的范围") % {"max": FEE_TOTAL_MAX}, "amount")
     v = case.matter_version
     standard = Decimal(0) if v.is_free else (v.fee_standard or Decimal(0))
+    if refuse_irregular and amount > 0 and v.is_free:
+        raise CaseError(_("本事项为不收费事项，不得收取任何费用（《行政许可法》第五十八条）"), "amount")
+    if refuse_irregular and case.fee_charged + amount > standard:
+        raise CaseError(_("收费合计 %(total)s 元将超过收费标准 %(standard)s 元（已收 %(charged)s 元），不予登记"
+                          "（《行政许可法》第五十九条：按照法定项目和标准收费）")
+                        % {"total": case.fee_charged + amount, "standard": standard, "charged": case.fee_charged},
+                        "amount")
     case.fee_charged += amount
     case.save(update_fields=["fee_charged"])
     return _event(case, CaseEvent.Kind.FEE, at, amount=amount, standard=standard, total=case.fee_charged,
                   over_standard=case.fee_charged > standard, free_matter=v.is_free)
+
+
+# --- registration at the counter ---------------------------------------------------------
+def next_case_no(organ: Organ, year: int) -> str:
+    """The organ's next case number of the year: its organisation code (within its credit code), the
+    year and a serial, e.g. 000000014-2026-00012. The sequence row is locked until the transaction ends;
+    a number already taken (typed by hand or reported by the exchange) is skipped."""
+    from .models import CaseNumberSequence
+
+    sequence, _created = CaseNumberSequence.objects.get_or_create(organ=organ, year=year)
+    sequence = CaseNumberSequence.objects.select_for_update().get(pk=sequence.pk)
+    prefix = f"{(organ.credit_code or '')[8:17] or organ.pk}-{year}-"
+    while True:
+        sequence.last += 1
+        case_no = f"{prefix}{sequence.last:05d}"
+        if not Case.objects.filter(case_no=case_no).exists():
+            break
+    sequence.save(update_fields=["last"])
+    return case_no
+
+
+def mask_id_number(number: str) -> str:
+    """110105194912310021 → 110105********0021: the region and the last four, as a receipt shows it."""
+    return f"{number[:6]}{'*' * 8}{number[-4:]}"
+
+
+@transaction.atomic
+def do_register_case(*, matter: Matter, applicant_kind: str, applicant_name: str, applicant_code: str,
+                     applicant_phone: str = "", case_no: str = "", files=(), missing: list[str] | None = None,
+                     accept: bool = False, by=None, at: datetime | None = None) -> tuple[Case, str]:
+    """Register an application at the counter with its materials, then tell the applicant what to correct
+    (`missing`: every item at once) or accept it — all in one transaction.
+
+    `files` are checked materials (`materials.CheckedFile`); they are written under MEDIA_ROOT with
+    random names, and if anything below fails the files written so far are removed, so an error
+    leaves neither a case nor a file behind.
+    """
+    from django.core.files.base import ContentFile
+
+    from .models import CaseApplicant, CaseMaterial
+
+    at = _aware(at)
+    if accept == bool(missing):
+        raise CaseError(_("请选择受理，或列明需补正的材料后一次性告知补正"), "decision")
+    if applicant_kind not in CaseApplicant.Kind.values:
+        raise CaseError(_("申请人类型应为自然人或法人或其他组织"), "applicant_kind")
+    if not case_no.strip():
+        case_no = next_case_no(matter.organ, timezone.localtime(at).year)
+    case, code = do_submit_case(matter=matter, case_no=case_no, applicant_name=applicant_name, received_at=at,
+                                applicant_phone=applicant_phone)
+    stored: list[str] = []
+    try:
+        code_kept = mask_id_number(applicant_code) if applicant_kind == CaseApplicant.Kind.PERSON else applicant_code
+        CaseApplicant.objects.create(case=case, kind=applicant_kind, code=code_kept)
+        for checked in files:
+            material = CaseMaterial(case=case, name=checked.name[:200], original_name=checked.original_name[:200],
+                                    sha256=checked.sha256, size=checked.size, content_type=checked.content_type,
+                                    uploaded_by=by if getattr(by, "pk", None) else None, uploaded_at=at)
+            material.file.save("material", ContentFile(checked.data), save=False)
+            stored.append(material.file.name)
+            material.save()
+        record("case.register", case, changes={
+            "applicant_kind": applicant_kind,
+            "materials": [{"name": f.name, "sha256": f.sha256, "size": f.size, "type": f.content_type} for f in files]})
+        if missing:
+            do_request_correction(case, items=missing, at=at)
+        else:
+            do_accept_case(case, at=at)
+    except BaseException:
+        from django.core.files.storage import default_storage
+
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return case, code

@@ -352,7 +352,8 @@ class DecideForm(ActionForm):
         return data
 
     def perform(self, case):
-        return actions.do_decide_case(case, outcome=self.cleaned_data["outcome"], reasons=self.cleaned_data["reasons"])
+        return actions.do_decide_case(case, outcome=self.cleaned_data["outcome"], reasons=self.cleaned_data["reasons"],
+                                      require_steps_done=True)
 
 
 class CertificateForm(ActionForm):
@@ -398,7 +399,7 @@ class FeeForm(ActionForm):
         return case.is_open()
 
     def perform(self, case):
-        return actions.do_charge_fee(case, amount=self.cleaned_data["amount"])
+        return actions.do_charge_fee(case, amount=self.cleaned_data["amount"], refuse_irregular=True)
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -321,3 +321,69 @@ class ExchangeEvent(models.Model):
         indexes = [models.Index(fields=["case_no", "occurred_at"], name="exchange_waiting",
                                 condition=models.Q(state__in=["held", "expired"])),
                    models.Index(fields=["case_no"], name="exchange_case_no")]
+
+
+class CaseNumberSequence(models.Model):
+    """The last serial a case number generated at the counter took, per organ and year (登记办件)."""
+
+    organ = models.ForeignKey(Organ, on_delete=models.CASCADE, related_name="+", db_index=False)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organ", "year"], name="case_number_sequence_once")]
+
+
+def _material_path(instance, filename: str) -> str:
+    """A random name under MEDIA_ROOT: nothing of the applicant's file name reaches the disk."""
+    import secrets
+
+    suffix = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "application/ofd": ".ofd"}
+    return f"case-materials/{secrets.token_hex(2)}/{secrets.token_hex(16)}{suffix.get(instance.content_type, '')}"
+
+
+class CaseMaterial(models.Model):
+    """A material the applicant handed in at registration, as stored (read only through the scoped view)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials", db_index=False)
+    name = models.CharField(_("材料名称"), max_length=200)
+    file = models.FileField(_("文件"), upload_to=_material_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, editable=False)
+    size = models.PositiveIntegerField(_("字节数"))
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, db_index=False, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
+        ordering = ["case_id", "id"]
+        indexes = [models.Index(fields=["case"], name="case_material_case")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def type_label(self) -> str:
+        """The file type as people name it (PDF, JPEG …), not the media type."""
+        return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG",
+                "application/ofd": "OFD"}.get(self.content_type, self.content_type)
+
+
+class CaseApplicant(models.Model):
+    """Who applied, as registered at the counter: a person (resident ID, kept masked) or an organisation
+    (its unified social credit code, a public register number, kept whole)."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("自然人")
+        ORGANISATION = "organisation", _("法人或其他组织")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="applicant")
+    kind = models.CharField(_("申请人类型"), max_length=12, choices=Kind.choices)
+    code = models.CharField(_("证件号码"), max_length=18)
+
+    class Meta:
+        verbose_name = _("申请人")
+        verbose_name_plural = _("申请人")

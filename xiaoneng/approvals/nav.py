@@ -13,3 +13,4 @@ def handles_cases(user) -> bool:
 
 register(NavItem("cases", _("办件"), "approvals:cases", section="workbench", check=handles_cases, order=10))
 register(NavItem("matters", _("事项目录"), "approvals:matters", section="workbench", check=handles_cases, order=20))
+register(NavItem("register", _("登记办件"), "approvals:register", section="workbench", perm="handle", order=15))

@@ -41,7 +41,7 @@ from xiaoneng.web.timeline import Entry
 
 from .actions import CaseError
 from .forms import ACTION_FORMS, CaseFilterForm, MatterFilterForm, overdue_q
-from .models import Case, CaseEvent, Matter, MatterVersion, Status, StatusChange
+from .models import Case, CaseApplicant, CaseEvent, CaseMaterial, Matter, MatterVersion, Status, StatusChange
 from .risk import at_risk_q
 from .workflow import TransitionError
 
@@ -347,6 +347,9 @@ def _case_context(request, case: Case, perm: str, failed=None) -> dict:
         "fee_standard": standard,
         "fee_over": case.fee_charged > standard,
         "now": now,
+        # Registered at the counter (登记办件): the applicant's ID and the materials handed in.
+        "applicant_record": CaseApplicant.objects.filter(case=case).first(),
+        "materials": list(CaseMaterial.objects.filter(case=case).order_by("pk")),
     }
 
 

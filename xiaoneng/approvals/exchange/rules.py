@@ -258,6 +258,10 @@ def readiness(ev: Event, case, organ_id: int) -> Verdict:
         return reject("days", _("办件已经延长过一次，不能再次延长"))
     if ev.type == "decided" and case.is_parallel and case.has_open_subcases():
         return hold(_("并联审批须待各协办机关办结后方可作出决定"), "status")
+    if ev.type == "decided" and (current := case.current_step()) is not None:
+        # A decision never skips a step: it waits for the step's completion (reported late or out of
+        # order); if that never comes, the event expires and supervision raises a process anomaly.
+        return hold(_("环节“%(step)s”尚未办结，等待该环节办结后方可作出决定") % {"step": current[0]}, "step")
     return OK
 
 
