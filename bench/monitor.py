@@ -76,7 +76,7 @@ def copy_clocks(organs, count: int, due: int, now: datetime, first_id: int) -> l
 
     now_utc = now.astimezone(UTC)
     cols = ("id", "kind", "label", "organ_id", "region_code", "start_at", "limit", "unit", "legal_basis", "state",
-            "warn_at", "due_at", "extension_days", "provisional", "next_check_at", "created_at")
+            "warn_at", "due_at", "extension_days", "provisional", "next_check_at", "created_at", "start_reason")
     buf = io.StringIO()
     created = ts(now_utc)
     due_ids = []
@@ -90,7 +90,7 @@ def copy_clocks(organs, count: int, due: int, now: datetime, first_id: int) -> l
             warn = now_utc + timedelta(days=1 + k % 20, minutes=k % 600)
             start, deadline = warn - timedelta(days=9), warn + timedelta(days=2)
         buf.write(f"{cid}\tcase.promise\t基准办件{cid} 承诺时限\t{organ.pk}\t{organ.region_code}\t{ts(start)}\t10\tworking\t"
-                  f"\trunning\t{ts(warn)}\t{ts(deadline)}\t0\tf\t{ts(warn)}\t{created}\n")
+                  f"\trunning\t{ts(warn)}\t{ts(deadline)}\t0\tf\t{ts(warn)}\t{created}\t\n")
     table = Clock._meta.db_table
     with connection.cursor() as cur:
         quoted = ", ".join(f'"{c}"' for c in cols)
