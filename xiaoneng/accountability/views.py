@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 from xiaoneng.audit.log import record
 from xiaoneng.clocks.display import clock_row
 from xiaoneng.clocks.engine import local_date
+from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
 from xiaoneng.orgs.models import Organ
@@ -248,6 +249,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
                      for s in steps],
         "action_forms": _forms(CASE_FORMS, case, user, rev, failed),
         "rev": rev,
+        **record_documents("accountability", case, user),
     }
 
 
