@@ -52,11 +52,12 @@ def test_an_appeal_follows_the_review_within_15_days_of_its_result(acct):
     assert exc.value.field == "received_at" and "2026-04-07" in exc.value.message
     appeal = actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-07T09:00"))
     assert appeal.clock.limit == 60
-    actions.do_extend_appeal(appeal, reason="案情复杂", approver_name="市监委")
+    # Extended while the 60 days run (not "now", which may be long past them).
+    actions.do_extend_appeal(appeal, reason="案情复杂", approver_name="市监委", at=at("2026-04-20T10:00"))
     appeal.clock.refresh_from_db()
     assert appeal.clock.extension_days == 30
     with pytest.raises(AccountabilityError):
-        actions.do_extend_appeal(appeal, reason="再延", approver_name="市监委")
+        actions.do_extend_appeal(appeal, reason="再延", approver_name="市监委", at=at("2026-04-21T10:00"))
 
 
 def test_an_appeal_never_makes_the_measure_heavier(acct):
