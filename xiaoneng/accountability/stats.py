@@ -31,7 +31,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils.translation import gettext as _
 
 from . import measures as M
-from .models import Appeal, Case, Party, Proposal, Source, Status, Tolerance
+from .models import Appeal, Party, Proposal, Source, Status, Tolerance
 from .queries import DECIDED_STATES
 
 
