@@ -111,3 +111,28 @@ def test_nobody_outside_the_case_scope_reads_or_issues_its_documents(acct, login
     response = client.post(reverse("documents:issue", args=["acct.filing", "accountability", case.pk]))
     assert response.status_code in (403, 404)
     assert not Document.objects.filter(kind="acct.filing").exists()
+
+
+def announced(acct, number):
+    case, _parties = acct.decided("2026-03-02T10:00", number=number)
+    actions.do_serve_case(case, at=at("2026-03-03T10:00"))
+    with pytest.raises(DocumentError):  # not announced yet
+        do_issue_document("acct.bulletin", case)
+    case = actions.do_announce_case(case, scope="全区各机关单位", at=at("2026-03-04T10:00"))
+    case.refresh_from_db()
+    return case
+
+
+def test_the_public_bulletin_masks_the_persons_names_by_default_even_in_the_findings(acct):
+    case = announced(acct, "天效问〔2026〕11号")
+    case.findings = "经查，张三经办的办件超过法定时限"
+    case.save(update_fields=["findings"])
+    text = text_of(do_issue_document("acct.bulletin", case))
+    assert "问责情况通报" in text and "全区各机关单位：" in text and "张某（直接责任）：警告" in text
+    assert "张某经办的办件" in text and "张三" not in text
+
+
+def test_the_bulletin_names_the_persons_when_the_province_says_so(acct, settings):
+    settings.XIAONENG_RULES = {"accountability_bulletin_mask_names": False}
+    case = announced(acct, "天效问〔2026〕12号")
+    assert "张三（直接责任）：警告" in text_of(do_issue_document("acct.bulletin", case))

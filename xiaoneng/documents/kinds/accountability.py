@@ -225,3 +225,49 @@ def _region_name(code: str) -> str:
 
     region = Region.objects.filter(prefix=code).first()
     return region.name if region else code
+
+
+def masked(name: str) -> str:
+    """张三 → 张某: the surname kept, the given name hidden (a four-character name keeps two: 欧阳明华 → 欧阳某)."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    surname = name[:2] if len(name) >= 4 else name[:1]
+    return f"{surname}某"
+
+
+@register
+class Bulletin(AccountabilityKind):
+    """问责情况通报: the public announcement within the chosen scope. Persons are named as the
+    `accountability_bulletin_mask_names` rule says (masked by default), in the findings too;
+    organs keep their names."""
+
+    code = "acct.bulletin"
+    title = gettext_lazy("问责情况通报")
+    word = "问通"
+    legal_basis = gettext_lazy("《中国共产党问责条例》第十四条")
+
+    def applies(self, case) -> bool:
+        return case.announced_at is not None
+
+    def content(self, case) -> Content:
+        from xiaoneng.conf import rule
+
+        parties = self._decided_parties(case)
+        hide = bool(rule("accountability_bulletin_mask_names"))
+        shown = {p.name: (masked(p.name) if hide and p.staff_id else p.name) for p in case.parties.all()}
+
+        def clean(text: str) -> str:
+            for real, public in sorted(shown.items(), key=lambda kv: -len(kv[0])):
+                text = text.replace(real, public)
+            return text
+
+        first = clean(_("经调查，%(organ)s存在以下问题：%(findings)s。") % {"organ": case.organ.name, "findings": _findings(case)})
+        second = _("根据有关规定，经%(decider)s研究，决定对相关责任人作出如下处理：") % {"decider": case.deciding_organ.name}
+        items = [_("%(name)s（%(resp)s）：%(measure)s。") % {"name": shown[p.name], "resp": p.get_responsibility_display(),
+                                                           "measure": _measure(p.measure, p.months)} for p in parties]
+        closing = [_("各单位要引以为戒，严格落实办理时限和服务承诺，切实改进工作作风。")]
+        facts = [(_("决定书文号"), case.decision_number), (_("公布范围"), case.announcement_scope),
+                 (_("公布时间"), _day(case.announced_at))]
+        return Content(addressee=case.announcement_scope, paragraphs=[first, second], items=items, closing=closing,
+                       facts=facts)
