@@ -134,6 +134,8 @@ DEFAULTS: dict[str, object] = {
     "accountability_decision_extended_months": 12,
     "accountability_adjustment_months": 1,
     "accountability_filing_working_days": 15,
+    # The public 通报 of a decision shows persons as 张某 (True) or by full name (False).
+    "accountability_bulletin_mask_names": True,
     "accountability_review_request_days": 30,
     "accountability_review_decision_days": 30,
     "accountability_appeal_after_review_days": 15,

@@ -394,7 +394,7 @@ def do_close_case(case: Case, *, reason: str, at: datetime | None = None) -> Cas
 # --- the decision ---------------------------------------------------------------------------
 @transaction.atomic
 def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: dict[int, tuple[list[str], int | None]],
-                   at: datetime | None = None) -> Case:
+                   at: datetime | None = None, catch_all: bool = False) -> Case:
     """Sign the decision: a measure for each person held accountable.
 
     Refused: a person not heard (陈述申辩 recorded or waived — no decision without it); a
@@ -455,11 +455,12 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
     if not decided:
         raise AccountabilityError(_("没有应予问责的责任人，应结案而不是作出决定"), "measures")
     case.decider, case.decision_number, case.decision_year, case.decided_at = decider, decision_number, year, at
+    case.catch_all = bool(catch_all)
     try:
         with transaction.atomic():
             set_status(case, Status.DECIDED, K.DECIDE, at, text=decision_number,
                        data={"measures": {p.name: [p.measure, p.months] for p in decided}},
-                       fields=("decider", "decision_number", "decision_year", "decided_at"))
+                       fields=("decider", "decision_number", "decision_year", "decided_at", "catch_all"))
     except IntegrityError as exc:  # another decision took the number meanwhile
         raise AccountabilityError(_("文号 %(no)s 本机关本年度已使用") % {"no": decision_number}, "decision_number") from exc
     _stop(case.decision_clock_id, at)

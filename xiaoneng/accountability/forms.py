@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +19,7 @@ from xiaoneng.web.forms import RecordActionForm
 
 from . import actions
 from . import measures as M
-from .models import Appeal, Proposal, ProposalStatus, Responsibility, Source, Status, Tolerance
+from .models import Appeal, Party, Proposal, ProposalStatus, Responsibility, Source, Status, Tolerance
 
 FIELD_WORDS = {"status": _("案件状态"), "measures": _("问责方式"), "at": _("时间")}
 
@@ -67,20 +67,43 @@ class CaseFilterForm(_Filter):
     search_placeholder = _("案件编号、案由或决定书文号")
     date_field = "registered_at"
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *Status.choices])
-    field_order = ["q", "status", "region", "organ", "date_from", "date_to"]
+    # Drill-down from the statistics: a case counts under a source, measure, rank or tolerance outcome
+    # when one of its proposals or persons has it.
+    source = forms.ChoiceField(label=_("来源"), required=False, choices=[("", _("全部来源")), *Source.choices])
+    measure = forms.ChoiceField(label=_("问责方式"), required=False)
+    rank = forms.CharField(label=_("职务职级"), required=False, max_length=50)
+    tolerance = forms.ChoiceField(label=_("容错结论"), required=False, choices=[("", _("全部")), *Tolerance.choices])
+    catch_all = forms.BooleanField(label=_("仅依据兜底条款的"), required=False)
+    field_order = ["q", "status", "region", "organ", "date_from", "date_to", "source", "measure", "rank", "tolerance",
+                   "catch_all"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date_from"].label = _("立案日期自")
         self.fields["date_to"].label = _("立案日期至")
+        self.fields["measure"].choices = [("", _("全部问责方式")), *M.choices()]
 
     def search_q(self, text):
         return Q(number__icontains=text) | Q(title__icontains=text) | Q(decision_number__icontains=text)
 
     def filter(self, queryset):
         queryset = super().filter(queryset)
-        if self.cleaned_data["status"]:
-            queryset = queryset.filter(status=self.cleaned_data["status"])
+        data = self.cleaned_data
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        if data["source"]:
+            queryset = queryset.filter(Exists(Proposal.objects.filter(case=OuterRef("pk"), source=data["source"])))
+        people = {}
+        if data["measure"]:
+            people["measure"] = data["measure"]
+        if data["rank"]:
+            people["rank"] = data["rank"]
+        if data["tolerance"]:
+            people["tolerance_outcome"] = data["tolerance"]
+        if people:
+            queryset = queryset.filter(Exists(Party.objects.filter(case=OuterRef("pk"), **people)))
+        if data["catch_all"]:
+            queryset = queryset.filter(catch_all=True)
         return queryset
 
 
@@ -268,6 +291,7 @@ class DecideForm(ActionForm):
     action, title = "decide", _("作出问责决定")
     decider = forms.CharField(label=_("决定人"), max_length=100)
     decision_number = forms.CharField(label=_("决定书文号"), max_length=60)
+    catch_all = forms.BooleanField(label=_("决定依据兜底条款（如“其他失职失责情形”）"), required=False)
 
     def setup(self):
         self.people = [p for p in self.obj.parties.all() if p.tolerance_outcome not in (Tolerance.NOT, Tolerance.EXEMPT)]
@@ -288,7 +312,8 @@ class DecideForm(ActionForm):
     def perform(self, case):
         d = self.cleaned_data
         measures = {p.pk: ([d[f"measure_{p.pk}"]] * d[f"count_{p.pk}"], d[f"months_{p.pk}"]) for p in self.people}
-        return actions.do_decide_case(case, decider=d["decider"], decision_number=d["decision_number"], measures=measures)
+        return actions.do_decide_case(case, decider=d["decider"], decision_number=d["decision_number"], measures=measures,
+                                       catch_all=d["catch_all"])
 
     def add_action_error(self, exc):
         if getattr(exc, "field", "") == "measures" and self.people:

@@ -146,6 +146,9 @@ class Case(models.Model):
     decider = models.CharField(_("决定人"), max_length=100, blank=True)
     decision_year = models.PositiveSmallIntegerField(null=True, blank=True)
     decision_number = models.CharField(_("决定书文号"), max_length=60, blank=True)
+    # Whether the decision rests on a catch-all clause (“其他失职失责情形” and the like) rather than a
+    # specific one: the statistics show its share, the usual sign of 问责泛化.
+    catch_all = models.BooleanField(_("依据兜底条款"), default=False)
     served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     announced_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     announcement_scope = models.CharField(_("公布范围"), max_length=200, blank=True)

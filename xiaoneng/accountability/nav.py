@@ -7,3 +7,5 @@ register(NavItem("accountability", _("问责案件"), "accountability:cases", se
                  perm="accountability.view", order=50))
 register(NavItem("accountability-proposals", _("问责线索"), "accountability:proposals", section="supervision",
                  perm="accountability.view", order=51))
+register(NavItem("accountability-stats", _("问责统计"), "accountability:stats", section="supervision",
+                 perm="accountability.view", order=52))

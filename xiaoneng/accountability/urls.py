@@ -7,6 +7,7 @@ app_name = "accountability"
 
 urlpatterns = [
     path("", views.case_list, name="cases"),
+    path("stats/", views.stats_page, name="stats"),
     path("<int:pk>/", views.case_detail, name="case"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="case-act"),
     path("proposals/", views.proposal_list, name="proposals"),

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 from xiaoneng.audit.log import record
 from xiaoneng.clocks.display import clock_row
 from xiaoneng.clocks.engine import local_date
+from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
 from xiaoneng.orgs.models import Organ
@@ -248,6 +249,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
                      for s in steps],
         "action_forms": _forms(CASE_FORMS, case, user, rev, failed),
         "rev": rev,
+        **record_documents("accountability", case, user),
     }
 
 
@@ -335,3 +337,66 @@ def proposal_act(request, pk: int, action: str):
         return redirect(reverse("accountability:case", args=[result.pk]))
     messages.success(request, gettext("已完成：%(action)s") % {"action": form.title})
     return redirect(reverse("accountability:proposal", args=[pk]))
+
+
+# --- statistics ----------------------------------------------------------------------------------
+DRILL_KEEP = ("region", "organ", "date_from", "date_to")
+
+
+@login_required
+def stats_page(request):
+    """问责工作统计: the figures of `stats.compute` over the cases the user may see, filtered like the
+    case list; each row links to the case list with that filter; `?export=xlsx` gives every table."""
+    from urllib.parse import urlencode
+
+    from xiaoneng.lib.xlsx import xlsx_response
+
+    from . import stats
+
+    if not access.has_perm(request.user, VIEW):
+        raise Http404
+    page = CaseList()
+    page.request = request
+    form = CaseFilterForm(request.GET, **page.get_form_kwargs())
+    cases = visible(Case.objects.all(), request.user)
+    # An invalid filter (a region outside scope) counts nothing rather than widening.
+    cases = form.filter(cases) if form.is_valid() else cases.none()
+    report = stats.compute(cases, timezone.now())
+    h = report.health
+    keep = {k: request.GET[k] for k in DRILL_KEEP if request.GET.get(k)}
+    tables = [
+        ("source", _("按来源（案件数）"), report.by_source),
+        ("measure", _("按问责方式（人数）"), report.by_measure),
+        ("rank", _("按职务职级（人数）"), report.by_rank),
+        ("status", _("按办理结果（案件数）"), report.by_status),
+        ("appeals", _("复核申诉结果（件数）"), report.appeals),
+        ("tolerance", _("容错纠错申请及结论（人数）"), report.tolerance),
+        ("organ", _("按涉及机关（案件数）"), report.by_organ),
+    ]
+    cases_url = reverse("accountability:cases")
+    for _key, _title, rows in tables:
+        for row in rows:
+            row.url = f"{cases_url}?{urlencode({**keep, **row.params})}" if row.params or keep else cases_url
+    pct = lambda x: "—" if x is None else f"{x * 100:.1f}%"  # noqa: E731
+    num = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
+    health = [
+        (gettext("案件数"), str(h.cases)),
+        (gettext("已作出决定的案件"), str(h.decided)),
+        (gettext("受到问责的人数"), str(h.persons)),
+        (gettext("每起事件问责人数"), num(h.per_incident)),
+        (gettext("从提出线索到作出决定的平均天数"), num(h.avg_days)),
+        (gettext("从提出线索到作出决定的最长天数"), num(h.max_days)),
+        (gettext("逾期备案（件）"), f"{h.filings_late} / {h.filings_due}"),
+        (gettext("复核申诉改变率（变更、撤销 ÷ 已办结）"), f"{pct(h.reversal_rate)}（{h.appeals_reversed} / {h.appeals_decided}）"),
+        (gettext("依据兜底条款作出决定的比例"), f"{pct(h.catch_all_share)}（{h.catch_all} / {h.decided}）"),
+    ]
+    if request.GET.get("export") == "xlsx":
+        rows = [(gettext("总体情况"), label, value) for label, value in health]
+        rows += [(str(title), row.label, row.value) for _key, title, table in tables for row in table]
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return xlsx_response(f"{gettext('问责工作统计')}-{stamp}.xlsx", gettext("问责工作统计"),
+                             [gettext("统计表"), gettext("项目"), gettext("数值")], rows)
+    charts = {key: stats.chart(str(title), rows) for key, title, rows in tables if rows and key != "organ"}
+    return render(request, "accountability/stats.html", {
+        "form": form, "health": health, "tables": tables, "charts": charts, "has_data": bool(h.cases),
+    })

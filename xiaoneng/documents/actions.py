@@ -54,7 +54,9 @@ def do_issue_document(kind_code: str, subject, *, actor=None, at: datetime | Non
         # Documents are official acts in Chinese, whatever language the issuer reads the pages in.
         with translation.override("zh-hans"), transaction.atomic():
             year = timezone.localtime(at).year
-            serial, number = next_number(issuer, year, kind.word)
+            preset = kind.preset_number(subject)
+            # A record signed under its own number keeps it (serial 0: outside the sequence).
+            serial, number = (0, preset) if preset else next_number(issuer, year, kind.word)
             content = kind.content(subject)
             pdf = render_pdf(organ_name=issuer.name, number=number, title=str(kind.title), content=content,
                              issued_at=at, legal_basis=str(kind.legal_basis))

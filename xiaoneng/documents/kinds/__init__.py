@@ -67,6 +67,11 @@ class DocumentKind:
         organ = self.organ(subject)
         return Issuer(key=f"organ:{organ.pk}", name=organ.name, short=organ.short_name or organ.name)
 
+    def preset_number(self, subject) -> str:
+        """A number the record already carries (a decision signed under its own 文号), used instead of
+        the issuer's next serial; "" to number from the sequence."""
+        return ""
+
     def content(self, subject) -> Content:
         raise NotImplementedError
 

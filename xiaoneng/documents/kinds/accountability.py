@@ -1,0 +1,273 @@
+"""The documents of an accountability case (问责案件): the notice of the intended decision to each
+person (告知书), the decision (决定书) and the filing report to the supervisory organ (备案报告).
+
+They are personnel documents: read with "accountability.view" in the case's scope only, issued
+by whoever may act on the case, in the name of the deciding organ (问责机关). The 决定书 carries
+the number the decision was signed under, not a new one.
+"""
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import SUBJECTS, Content, DocumentKind, Issuer, Subject, register
+from .approvals import _day
+
+
+def _load_case(user, pk):
+    from django.http import Http404
+
+    from xiaoneng.accountability.models import Case
+    from xiaoneng.accountability.views import visible
+
+    case = visible(Case.objects.select_related("organ", "deciding_organ"), user).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def _may_issue(user, case) -> bool:
+    from xiaoneng.accountability.views import may_manage
+
+    return may_manage(user, case)
+
+
+SUBJECTS["accountability"] = Subject(load=_load_case, may_issue=_may_issue,
+                                     url=lambda case: reverse("accountability:case", args=[case.pk]))
+
+
+def _measure(code: str, months: int | None = None) -> str:
+    from xiaoneng.accountability import measures as M
+
+    try:
+        measure = M.get(code)
+    except KeyError:  # a province measure since removed from the configuration
+        return code
+    label = str(measure.label)
+    months = months if months is not None else measure.months
+    if months:
+        label += _("（处分期%(n)d个月）") % {"n": months}
+    return label
+
+
+def _basis(code: str) -> str:
+    from xiaoneng.accountability import measures as M
+
+    try:
+        return str(M.get(code).legal_basis) or _("有关规定")
+    except KeyError:
+        return _("有关规定")
+
+
+def _date(day) -> str:
+    return _("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
+
+
+def _findings(case) -> str:
+    return (case.findings or "").strip().rstrip("。.；;") or case.title
+
+
+class AccountabilityKind(DocumentKind):
+    subject_type = "accountability"
+    perms = ("accountability.view",)
+
+    def subject_label(self, case) -> str:
+        return _("问责案件 %(no)s（%(title)s）") % {"no": case.number, "title": case.title}
+
+    def issuer(self, case) -> Issuer:
+        organ = case.deciding_organ
+        return Issuer(key=f"organ:{organ.pk}", name=organ.name, short=organ.short_name or organ.name)
+
+    def _facts(self, case) -> list[tuple[str, str]]:
+        return [(_("案件编号"), case.number), (_("案由"), case.title), (_("涉及机关"), case.organ.name),
+                (_("立案时间"), _day(case.registered_at))]
+
+    def _decided_parties(self, case):
+        return [p for p in case.parties.order_by("pk") if p.measure]
+
+
+@register
+class IntentNotice(AccountabilityKind):
+    """告知书: one per person, once the intended measure was notified (政务处分法第四十三条)."""
+
+    code = "acct.notice"
+    title = gettext_lazy("问责告知书")
+    word = "问告"
+    legal_basis = gettext_lazy("《中华人民共和国公职人员政务处分法》第四十三条、《中国共产党问责条例》第十三条")
+
+    def _pending(self, case):
+        """The first notified person whose notice is not issued yet."""
+        from xiaoneng.documents.models import Document
+
+        done = set(Document.objects.filter(kind=self.code, subject_key__startswith=f"accountability:{case.pk}:notice:")
+                   .values_list("subject_key", flat=True))
+        for party in case.parties.filter(notified_at__isnull=False).order_by("pk"):
+            if f"accountability:{case.pk}:notice:{party.pk}" not in done:
+                return party
+        return None
+
+    def applies(self, case) -> bool:
+        return self._pending(case) is not None
+
+    def subject_key(self, case) -> str:
+        party = self._pending(case)
+        return f"accountability:{case.pk}:notice:{party.pk if party else 0}"
+
+    def subject_label(self, case) -> str:
+        party = self._pending(case)
+        return _("问责案件 %(no)s 告知 %(name)s") % {"no": case.number, "name": party.name if party else ""}
+
+    def content(self, case) -> Content:
+        party = self._pending(case)
+        first = _("经调查，%(findings)s。你在该事项中负有%(resp)s。") % {
+            "findings": _findings(case), "resp": party.get_responsibility_display()}
+        intent = _("根据%(basis)s，本机关拟对你给予%(measure)s的处理。") % {
+            "basis": _basis(party.notified_measure), "measure": _measure(party.notified_measure, party.notified_months)}
+        right = _("根据《中华人民共和国公职人员政务处分法》第四十三条的规定，你有权进行陈述和申辩。请于收到本告知书之日起"
+                  "五个工作日内向本机关书面提出；逾期未提出的，视为放弃陈述和申辩。本机关不因你的陈述和申辩而加重处理。")
+        facts = self._facts(case)
+        facts += [(_("告知对象"), party.name), (_("职务职级"), party.rank or "—"),
+                  (_("拟问责方式"), _measure(party.notified_measure, party.notified_months)),
+                  (_("告知时间"), _day(party.notified_at))]
+        return Content(addressee=party.name, paragraphs=[first, intent, right], facts=facts)
+
+
+@register
+class Decision(AccountabilityKind):
+    """决定书: the decision as signed, each person's measure and period, and how to appeal."""
+
+    code = "acct.decision"
+    title = gettext_lazy("问责决定书")
+    word = "问决"
+    legal_basis = gettext_lazy("《中国共产党问责条例》、《中华人民共和国公职人员政务处分法》、《中华人民共和国公务员法》第九十五条")
+
+    def applies(self, case) -> bool:
+        from xiaoneng.accountability.queries import DECIDED_STATES
+
+        return case.status in DECIDED_STATES and bool(case.decision_number)
+
+    def preset_number(self, case) -> str:
+        return case.decision_number
+
+    def content(self, case) -> Content:
+        parties = self._decided_parties(case)
+        first = _("经调查，%(findings)s。本机关已依法告知拟作出的问责决定，并听取了当事人的陈述和申辩（或记录其放弃）。"
+                  "经集体研究，决定如下：") % {"findings": _findings(case)}
+        items = []
+        for p in parties:
+            period = ""
+            if p.ends_on:
+                # ends_on is the first day out of the period: the last day in it is the day before.
+                period = _("，自%(a)s起至%(b)s止") % {"a": _date(p.starts_on), "b": _date(p.ends_on - timedelta(days=1))}
+            lighter = _("（经容错纠错审查从轻）") if p.tolerance_outcome == "lighter" else ""
+            items.append(_("%(name)s（%(rank)s，%(resp)s）：给予%(measure)s%(period)s%(lighter)s。依据：%(basis)s。") % {
+                "name": p.name, "rank": p.rank or (p.organ.name if p.organ_id and not p.staff_id else "—"),
+                "resp": p.get_responsibility_display(), "measure": _measure(p.measure, p.months), "period": period,
+                "lighter": lighter, "basis": _basis(p.measure)})
+        closing = [_("如不服本决定，可以自收到本决定之日起三十日内向本机关申请复核；对复核决定仍不服的，可以自接到复核决定之日起"
+                     "十五日内向同级公务员主管部门或者作出决定的机关的上一级机关提出申诉，也可以不经复核，自知道该决定之日起"
+                     "三十日内直接提出申诉（《中华人民共和国公务员法》第九十五条）。复核、申诉期间不停止本决定的执行。")]
+        facts = self._facts(case)
+        facts += [(_("决定人"), case.decider), (_("决定时间"), _day(case.decided_at))]
+        return Content(addressee="、".join(p.name for p in parties), paragraphs=[first], items=items, closing=closing,
+                       facts=facts)
+
+
+@register
+class FilingReport(AccountabilityKind):
+    """备案报告: to the supervisory organ at the same level once the decision was served."""
+
+    code = "acct.filing"
+    title = gettext_lazy("问责决定备案报告")
+    word = "问备"
+    legal_basis = gettext_lazy("问责决定报送同级监察部门备案的有关规定")
+
+    def applies(self, case) -> bool:
+        from xiaoneng.accountability.models import Status
+
+        return case.status in (Status.SERVED, Status.ANNOUNCED, Status.FILED)
+
+    def content(self, case) -> Content:
+        from xiaoneng.accountability.models import Tolerance
+
+        parties = list(case.parties.order_by("pk"))
+        first = _("本机关于%(reg)s对%(organ)s“%(title)s”问题立案调查，于%(dec)s作出问责决定（%(no)s），"
+                  "于%(served)s送达当事人。现将有关情况报告如下：") % {
+            "reg": _day(case.registered_at), "organ": case.organ.name, "title": case.title,
+            "dec": _day(case.decided_at), "no": case.decision_number, "served": _day(case.served_at)}
+        items = [_("调查认定的事实：%(f)s。") % {"f": _findings(case)}]
+        for p in parties:
+            heard = _("已放弃陈述申辩") if p.hearing_waived else _("已陈述申辩")
+            tolerance = (Tolerance(p.tolerance_outcome).label if p.tolerance_outcome else Tolerance.NONE.label)
+            decided = _measure(p.measure, p.months) if p.measure else _("不予问责")
+            items.append(_("%(name)s（%(resp)s）：拟%(notified)s，%(heard)s，容错审查结论为%(tol)s，决定%(decided)s。") % {
+                "name": p.name, "resp": p.get_responsibility_display(),
+                "notified": _measure(p.notified_measure, p.notified_months) if p.notified_measure else "—",
+                "heard": heard, "tol": tolerance, "decided": decided})
+        if case.announced_at:
+            items.append(_("已于%(day)s在%(scope)s范围内公布。") % {"day": _day(case.announced_at),
+                                                             "scope": case.announcement_scope})
+        closing = [_("特此报告。"), _("附件：问责决定书（%(no)s）") % {"no": case.decision_number}]
+        facts = self._facts(case)
+        facts += [(_("决定书文号"), case.decision_number), (_("决定时间"), _day(case.decided_at)),
+                  (_("送达时间"), _day(case.served_at))]
+        if case.filing_clock_id:
+            from xiaoneng.clocks.explain import deadline_label
+
+            facts.append((_("备案期限"), deadline_label(case.filing_clock.due_at)))
+        addressee = case.filed_with or _("%(region)s监察委员会") % {"region": _region_name(case.region_code)}
+        return Content(addressee=addressee, paragraphs=[first], items=items, closing=closing, facts=facts)
+
+
+def _region_name(code: str) -> str:
+    from xiaoneng.orgs.models import Region
+
+    region = Region.objects.filter(prefix=code).first()
+    return region.name if region else code
+
+
+def masked(name: str) -> str:
+    """张三 → 张某: the surname kept, the given name hidden (a four-character name keeps two: 欧阳明华 → 欧阳某)."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    surname = name[:2] if len(name) >= 4 else name[:1]
+    return f"{surname}某"
+
+
+@register
+class Bulletin(AccountabilityKind):
+    """问责情况通报: the public announcement within the chosen scope. Persons are named as the
+    `accountability_bulletin_mask_names` rule says (masked by default), in the findings too;
+    organs keep their names."""
+
+    code = "acct.bulletin"
+    title = gettext_lazy("问责情况通报")
+    word = "问通"
+    legal_basis = gettext_lazy("《中国共产党问责条例》第十四条")
+
+    def applies(self, case) -> bool:
+        return case.announced_at is not None
+
+    def content(self, case) -> Content:
+        from xiaoneng.conf import rule
+
+        parties = self._decided_parties(case)
+        hide = bool(rule("accountability_bulletin_mask_names"))
+        shown = {p.name: (masked(p.name) if hide and p.staff_id else p.name) for p in case.parties.all()}
+
+        def clean(text: str) -> str:
+            for real, public in sorted(shown.items(), key=lambda kv: -len(kv[0])):
+                text = text.replace(real, public)
+            return text
+
+        first = clean(_("经调查，%(organ)s存在以下问题：%(findings)s。") % {"organ": case.organ.name, "findings": _findings(case)})
+        second = _("根据有关规定，经%(decider)s研究，决定对相关责任人作出如下处理：") % {"decider": case.deciding_organ.name}
+        items = [_("%(name)s（%(resp)s）：%(measure)s。") % {"name": shown[p.name], "resp": p.get_responsibility_display(),
+                                                           "measure": _measure(p.measure, p.months)} for p in parties]
+        closing = [_("各单位要引以为戒，严格落实办理时限和服务承诺，切实改进工作作风。")]
+        facts = [(_("决定书文号"), case.decision_number), (_("公布范围"), case.announcement_scope),
+                 (_("公布时间"), _day(case.announced_at))]
+        return Content(addressee=case.announcement_scope, paragraphs=[first, second], items=items, closing=closing,
+                       facts=facts)
