@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "xiaoneng.documents",
     "xiaoneng.portal",
     "xiaoneng.accountability",
+    "xiaoneng.appraisal",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("open311/v2/", include("xiaoneng.complaints.open311.urls")),
     path("documents/", include("xiaoneng.documents.urls")),
     path("accountability/", include("xiaoneng.accountability.urls")),
+    path("appraisal/", include("xiaoneng.appraisal.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("public/", include("xiaoneng.portal.urls")),
     # Any other address under the public parts is the public 404 page, also with XIAONENG_DEBUG=1.
