@@ -64,3 +64,7 @@ def make_leader(world, username, organ):
     user = make_user(username)
     Grant.objects.create(user=user, role=Role.LEADER, organ=organ)
     return user
+
+
+# The accountability desk (a case against the 天河 bureau decided through the actions).
+from tests.accountability.conftest import acct  # noqa: E402, F401

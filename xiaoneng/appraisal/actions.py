@@ -302,4 +302,5 @@ def do_publish_results(period: Period, *, at: datetime | None = None) -> Period:
         clock = Clock.objects.get(pk=period.objection_clock_id)
         if clock.state != Clock.State.STOPPED:
             clocks.do_stop_clock(clock, at=max(at, clock.start_at))
+        period.objection_clock = Clock.objects.get(pk=clock.pk)
     return period

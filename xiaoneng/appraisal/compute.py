@@ -16,7 +16,7 @@ from decimal import Decimal
 from xiaoneng.conf import rule
 
 from . import indicators, scoring
-from .models import Grade, Indicator, Period, Result, ResultLine
+from .models import Grade, Indicator, Period, Result, ResultLine, Source
 
 HUNDRED = Decimal(100)
 
@@ -61,8 +61,11 @@ def compute_period(period: Period) -> list[Result]:
     totals = dict.fromkeys(organ_ids, Decimal(0))
     for leaf in sorted(leaves, key=lambda x: x.code):
         raws = indicators.module(leaf.source).compute(organ_ids, period.starts_on, period.ends_on, leaf, period)
-        scores = scoring.score_all(leaf.method, leaf.params, {oid: raws[oid].value for oid in organ_ids})
-        how = scoring.describe(leaf.method, leaf.params)
+        # A manual value nobody entered earns nothing (the organ must bring evidence); an organ without
+        # platform records for a figure has nothing held against it (scoring.py), unless the scheme says.
+        params = {"no_data": 0, **leaf.params} if leaf.source == Source.MANUAL else leaf.params
+        scores = scoring.score_all(leaf.method, params, {oid: raws[oid].value for oid in organ_ids})
+        how = scoring.describe(leaf.method, params)
         for oid in organ_ids:
             raw, score = raws[oid], scores[oid]
             totals[oid] += score * eff[leaf.pk]

@@ -5,8 +5,9 @@
   when the organ's own published result of that year is 优秀. Checked over the whole submission
   (the organ's grades of the year after it), with the numbers in the message.
 * Disqualifiers (from accountability, one query for the whole submission): a measure in force on
-  the year's last day (or on the day of submission, if that is earlier) — `queries.in_force_q`, the
-  query behind `measures_in_force` — or a 诫勉 that started within the year.
+  some day of the year — in force on its last day (`queries.in_force_q`, the query behind
+  `measures_in_force`), or whose effect ended within the year — unless revoked by the day of
+  submission; or a 诫勉 that started within the year.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import date, datetime
 from math import floor
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,11 +45,16 @@ def barred_from_excellent(staff_ids, year: int, on: date) -> dict[int, str]:
     day = min(last, on)
     labels = M.all_measures()
     out: dict[int, str] = {}
+    # In force on some day of the year: in force on its last day (the accountability query), or started
+    # by then and its effect ended within the year; a measure revoked by the day of submission is void.
+    ended_within = (Q(case__status__in=DECIDED_STATES, starts_on__lte=last, effect_ends_on__gt=first,
+                      effect_ends_on__lte=last) & ~Q(measure=""))
     rows = (Party.objects.filter(staff_id__in=staff_ids)
-            .filter(in_force_q(day))
+            .filter(in_force_q(day) | ended_within)
+            .exclude(revoked_on__lte=on)
             .values_list("staff_id", "measure", "case__number"))
     for sid, code, number in rows:
-        out.setdefault(sid, _("%(m)s 处于影响期内（%(no)s）") % {"m": labels[code].label if code in labels else code,
+        out.setdefault(sid, _("%(m)s 年度内处于影响期（%(no)s）") % {"m": labels[code].label if code in labels else code,
                                                              "no": number})
     admonished = (Party.objects.filter(staff_id__in=staff_ids, case__status__in=DECIDED_STATES, measure=ADMONISH,
                                        starts_on__gte=first, starts_on__lte=last)
