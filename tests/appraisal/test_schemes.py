@@ -110,3 +110,11 @@ def test_a_file_that_is_not_excel_is_refused_clearly(land):
     with pytest.raises(schemes.SchemeError) as err:
         actions.do_import_scheme(organ_class=land.cls, year=2027, title="导入", data=b"not a workbook")
     assert "不是有效的 Excel" in err.value.message
+
+
+def test_the_weight_error_reads_in_english_too(land):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(schemes.SchemeError) as err:
+        schemes.validate(tree(**{"1_2": {"weight": 20}}))
+    assert err.value.message == "Weight: the weights of the children of “1 办件效能” sum to 90, not 100 (row 2, row 3)"

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
@@ -221,7 +221,10 @@ def do_compute_period(period: Period, *, at: datetime | None = None) -> Period:
         raise AppraisalError(_("结果已公布，不再重新计算"), "status")
     if period.status == P.OPEN:
         raise AppraisalError(_("考评期尚未截止"), "status")
-    compute_period(period)
+    # Formulas are stored in the record language (Chinese), whoever computes: a recomputation by an
+    # English-speaking user gives the same rows.
+    with translation.override("zh-hans"):
+        compute_period(period)
     period.computed_at = at
     if period.status == P.CLOSED:
         set_status(period, P.COMPUTED, fields=("computed_at",))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from xiaoneng.conf import rule
 
 from . import indicators, scoring
@@ -72,7 +74,8 @@ def compute_period(period: Period) -> list[Result]:
             lines[(oid, leaf.pk)] = dict(
                 value=raw.value, numerator=raw.numerator, denominator=raw.denominator, score=score,
                 weighted=scoring.q2(score * eff[leaf.pk]),
-                formula=f"{raw.words}；{how}；得分 {score} × 权重 {scoring.q2(eff[leaf.pk] * 100)}%",
+                formula=_("%(words)s；%(how)s；得分 %(score)s × 权重 %(weight)s%%") % {
+                    "words": raw.words, "how": how, "score": score, "weight": scoring.q2(eff[leaf.pk] * 100)},
                 query={"source": leaf.source, **raw.query})
     totals = {k: scoring.q2(v) for k, v in totals.items()}
     place = ranks(totals)

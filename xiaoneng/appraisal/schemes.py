@@ -29,6 +29,10 @@ ALIASES = {"Code": "编号", "Parent": "上级编号", "Name": "指标名称", "
 HUNDRED = Decimal(100)
 
 
+def LIST_SEPARATOR() -> str:  # noqa: N802  (a translated constant)
+    return _("、")
+
+
 class SchemeError(ValueError):
     """A bad tree: `field` names the input (`weight`, `code`, …), `row` the row (1-based or Excel)."""
 
@@ -116,7 +120,7 @@ def validate(rows: list[dict], numbers: list[int] | None = None) -> list[dict]:
             what = (_("一级指标") if not parent else
                     _("“%(c)s %(n)s”的下级指标") % {"c": parent, "n": by_code[parent]["name"]})
             raise SchemeError(_("权重：%(what)s权重合计为 %(t)s，应为 100（%(rows)s）") % {
-                "what": what, "t": format(total.normalize(), "f"), "rows": "、".join(
+                "what": what, "t": format(total.normalize(), "f"), "rows": LIST_SEPARATOR().join(
                     _("第 %(n)s 行") % {"n": k["row"]} for k in kids)}, "weight", kids[0]["row"])
     return out
 
