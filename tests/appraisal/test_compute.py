@@ -129,3 +129,12 @@ def test_it_refuses_to_close_a_period_before_it_ends(land):
     with pytest.raises(actions.AppraisalError) as err:
         actions.do_close_period(land.period, at=at("2026-12-31T18:00"))
     assert "2026-12-31" in err.value.message
+
+
+def test_the_formula_is_stored_in_chinese_whoever_computes(land, clocks):
+    from django.utils import translation
+
+    actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
+    with translation.override("en"):
+        actions.do_compute_period(land.period, at=at("2027-01-05T09:30"))
+    assert line(land, land.w.tianhe_bureau, "1.1").formula.startswith("准时办结率 33.3%")
