@@ -70,6 +70,7 @@ def test_the_board_drills_down_to_the_lineage_of_a_score(provisional, login):
     assert reverse("appraisal:line-records", args=[line.pk]) in page
     records = client.get(reverse("appraisal:line-records", args=[line.pk])).content.decode()
     assert records.count("data-record=") == 1 and "逾期办结" in records
+    assert f'href="/cases/?organ={provisional.w.tianhe_bureau.pk}"' in records  # the existing list page
 
 
 def test_an_organ_sees_its_own_result_and_may_object_but_never_another_organs(provisional, login):

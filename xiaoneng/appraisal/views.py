@@ -307,8 +307,12 @@ def result_detail(request, pk):
 def list_url(query: dict) -> str:
     """The existing list page of the records behind a line, filtered as near as its filters allow."""
     source = query.get("source")
-    if source in ("on_time", "cards"):
+    if source == "on_time":
         return f"{reverse('approvals:cases')}?{urlencode({'organ': query['organ']})}"
+    if source == "cards":
+        return f"{reverse('supervision:alerts')}?{urlencode({'organ': query['organ'], 'date_from': query['from'], 'date_to': query['to']})}"
+    if source == "complaints":
+        return f"{reverse('complaints:list')}?{urlencode({'organ': query['organ']})}"
     if source == "accountability":
         return f"{reverse('accountability:cases')}?{urlencode({'organ': query['organ']})}"
     return ""
