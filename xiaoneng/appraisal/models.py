@@ -40,7 +40,7 @@ class OrganClass(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.region_code = self.region.code
+        self.region_code = self.region.prefix  # like every scoped row: the prefix its region subtree shares
         super().save(*args, **kwargs)
 
 
