@@ -18,6 +18,7 @@ LIST_PAGES = [
     ("supervision:orders", "order-filter", "admin"),
     ("accountability:cases", "acct-filter", "province_supervisor"),
     ("accountability:proposals", "acct-proposal-filter", "province_supervisor"),
+    ("appraisal:schemes", "scheme-filter", "appraisal_officer"),
 ]
 
 

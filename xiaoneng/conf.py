@@ -120,8 +120,14 @@ DEFAULTS: dict[str, object] = {
     # (10 MB; the whole request is also bounded by the web server). Types are PDF, JPEG, PNG and OFD,
     # recognised by their content, never by the file name.
     "case_material_max_bytes": 10 * 1024 * 1024,
-    # Appraisal.
+    # Appraisal (绩效考评; xiaoneng/appraisal/). Staff: at most this share of an organ's graded persons
+    # are 优秀 (rounded down), the larger share when the organ's own published result of the year is
+    # 优秀. Organs: working days to object to a provisional result; total-score thresholds of the
+    # grades 优秀 / 良好 / 一般 (below `fair`: 较差).
     "appraisal_excellent_quota": 0.2,
+    "appraisal_excellent_quota_when_organ_excellent": 0.25,
+    "appraisal_objection_working_days": 5,
+    "appraisal_grade_thresholds": {"excellent": 90, "good": 80, "fair": 60},
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

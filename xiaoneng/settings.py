@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "xiaoneng.portal",
     "xiaoneng.accountability",
     "xiaoneng.inbox",
+    "xiaoneng.appraisal",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

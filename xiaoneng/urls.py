@@ -23,6 +23,7 @@ urlpatterns = [
     path("documents/", include("xiaoneng.documents.urls")),
     path("accountability/", include("xiaoneng.accountability.urls")),
     path("exports/", include("xiaoneng.exports.urls")),
+    path("appraisal/", include("xiaoneng.appraisal.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("inbox/", include("xiaoneng.inbox.urls")),
     path("public/", include("xiaoneng.portal.urls")),

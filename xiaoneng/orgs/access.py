@@ -28,14 +28,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
          "rating.view", "accountability.view", "accountability.manage"}
     ),
     Role.LEADER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "lead", "complaint.view",
-                            "rating.view"}),
+                            "rating.view", "appraisal.own"}),
     # The organ's own staff: answer complaints routed to them (never seeing who complained
     # unless a supervisor grants it) and call back their bad reviews.
     Role.HANDLER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "handle", "complaint.view",
                              "complaint.respond", "rating.view", "rating.respond"}),
     Role.COMPLAINT_OFFICER: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "complaint.view",
                                        "complaint.handle", "complaint.identity", "rating.view"}),
-    Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise", "rating.view"}),
+    # Appraisal: the office appraises its region's organs; an organ's leader sees the organ's own result
+    # ("appraisal.own", on the organ's grant) and the published ranking of its class.
+    Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise", "rating.view", "case.view"}),
     Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "audit.view", "complaint.view",
                              "rating.view"}),
 }

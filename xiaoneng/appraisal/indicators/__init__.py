@@ -1,0 +1,54 @@
+"""Indicators, one module per source. Each module offers
+
+* `compute(organ_ids, first, last, indicator, period) -> {organ_id: Raw}` — every organ of the class in
+  one or a few aggregate queries (GROUP BY organ), never organ by organ;
+* `records(query) -> QuerySet` — exactly the records a line counts, from the `query` stored on it
+  (lineage): the same filter as the aggregate, narrowed to one organ.
+
+`first`, `last` are the period's first and last days (local dates; `bounds()` turns them into local
+midnight of the first day and of the day after the last). Every figure depends only on records dated before `t1`, so recomputing a closed
+period gives the same numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from importlib import import_module
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+SOURCES = ("on_time", "cards", "complaints", "accountability", "manual")
+
+
+@dataclass
+class Raw:
+    value: Decimal | None
+    words: str
+    query: dict = field(default_factory=dict)
+    numerator: int | None = None
+    denominator: int | None = None
+
+
+def module(source: str):
+    if source not in SOURCES:
+        raise LookupError(source)
+    return import_module(f"{__name__}.{source}")
+
+
+def bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return (datetime.combine(first, time(), tzinfo=tz), datetime.combine(last + timedelta(days=1), time(), tzinfo=tz))
+
+
+def window(query: dict) -> tuple[datetime, datetime]:
+    return bounds(date.fromisoformat(query["from"]), date.fromisoformat(query["to"]))
+
+
+def pct(n: int, d: int) -> Decimal | None:
+    return None if not d else (Decimal(n) * 100 / Decimal(d)).quantize(Decimal("0.0001"))
+
+
+def num(n) -> str:
+    return f"{n:,}"

@@ -1,0 +1,272 @@
+"""Performance appraisal (绩效考评) of organs and staff.
+
+* `OrganClass` — a class of organs appraised together (市直单位, 区县政府, 乡镇), in a region.
+* `Scheme` — a weighted indicator tree (up to three levels, weights summing to 100 at each
+  level) for a class and a year; versioned (a new version replaces the draft, an active one is
+  never edited in place).
+* `Indicator` — a node of the tree; a leaf names its source (`indicators/<source>.py`) and its
+  scoring method (`scoring.py`) with the method's parameters.
+* `Period` — the appraisal of a scheme's year: open → closed → computed → provisional (objection
+  window on a clock) → published; its status changes only through `workflow.set_status`.
+* `Result` / `ResultLine` — per organ: the total, the rank and grade, and per leaf indicator the
+  raw value, the score, the formula in words and the query of the records behind it (lineage).
+  A published result is frozen: nothing recomputes it.
+* `ManualValue` — a value of a manual indicator, with evidence (annual goals until duties exist).
+* `Objection` — 异议 of an organ against its provisional result, decided with reasons.
+* `StaffGrade` — 公务员年度考核 grade of one person.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xiaoneng.clocks.models import Clock
+from xiaoneng.orgs.models import Organ, Region, Staff
+
+MAX_LEVELS = 3
+
+
+class OrganClass(models.Model):
+    name = models.CharField(_("类别名称"), max_length=60)
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=12, editable=False)
+    organs = models.ManyToManyField(Organ, verbose_name=_("参评机关"), related_name="appraisal_classes")
+
+    class Meta:
+        verbose_name = _("考评类别")
+        verbose_name_plural = _("考评类别")
+        ordering = ["region_code", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="appraisal_class_name_once")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.region_code = self.region.prefix  # like every scoped row: the prefix its region subtree shares
+        super().save(*args, **kwargs)
+
+
+class SchemeStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ACTIVE = "active", _("已启用")
+    SUPERSEDED = "superseded", _("已被新版本取代")
+
+
+class Scheme(models.Model):
+    organ_class = models.ForeignKey(OrganClass, verbose_name=_("考评类别"), on_delete=models.PROTECT,
+                                    related_name="schemes")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    title = models.CharField(_("方案名称"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
+    copied_from = models.ForeignKey("self", verbose_name=_("复制自"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("考评方案")
+        verbose_name_plural = _("考评方案")
+        ordering = ["-year", "organ_class_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organ_class", "year", "version"], name="appraisal_scheme_version_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}（{self.year}，第{self.version}版）"
+
+    @property
+    def region_code(self) -> str:
+        return self.organ_class.region_code
+
+
+class Source(models.TextChoices):
+    NONE = "", _("（分组，无数据来源）")
+    ON_TIME = "on_time", _("办件按时办结率")
+    CARDS = "cards", _("红黄牌（每百件）")
+    COMPLAINTS = "complaints", _("投诉查实件数")
+    ACCOUNTABILITY = "accountability", _("效能问责人次")
+    MANUAL = "manual", _("人工填报（附佐证）")
+
+
+class Method(models.TextChoices):
+    NONE = "", _("（分组，汇总下级得分）")
+    LINEAR = "linear", _("阈值间线性计分")
+    ATTAINMENT = "attainment", _("目标完成率计分")
+    RANKING = "ranking", _("类别内排名计分")
+    DEDUCTION = "deduction", _("按次扣分（设下限）")
+
+
+class Indicator(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="indicators")
+    parent = models.ForeignKey("self", verbose_name=_("上级指标"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="children")
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("指标名称"), max_length=100)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    source = models.CharField(_("数据来源"), max_length=20, choices=Source.choices, blank=True)
+    method = models.CharField(_("计分方法"), max_length=12, choices=Method.choices, blank=True)
+    params = models.JSONField(_("计分参数"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("考评指标")
+        verbose_name_plural = _("考评指标")
+        ordering = ["scheme_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="appraisal_indicator_code_once")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def region_code(self) -> str:
+        return self.scheme.organ_class.region_code
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("考评期中")
+    CLOSED = "closed", _("已截止")
+    COMPUTED = "computed", _("已计算")
+    PROVISIONAL = "provisional", _("结果预告（异议期）")
+    PUBLISHED = "published", _("已公布")
+
+
+class Period(models.Model):
+    scheme = models.OneToOneField(Scheme, verbose_name=_("考评方案"), on_delete=models.PROTECT, related_name="period")
+    starts_on = models.DateField(_("起始日"))
+    ends_on = models.DateField(_("截止日"))  # inclusive
+    status = models.CharField(_("状态"), max_length=12, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+    closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    provisional_at = models.DateTimeField(_("预告时间"), null=True, blank=True)
+    objection_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("考评期")
+        verbose_name_plural = _("考评期")
+        ordering = ["-starts_on", "id"]
+
+    def __str__(self):
+        return str(self.scheme)
+
+    @property
+    def region_code(self) -> str:
+        return self.scheme.organ_class.region_code
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("优秀")
+    GOOD = "good", _("良好")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("较差")
+
+
+class Result(models.Model):
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="results")
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
+    rank = models.PositiveIntegerField(_("类别内排名"), null=True, blank=True)
+    grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("考评结果")
+        verbose_name_plural = _("考评结果")
+        ordering = ["period_id", "rank", "organ_id"]
+        constraints = [models.UniqueConstraint(fields=["period", "organ"], name="appraisal_result_once")]
+
+    def __str__(self):
+        return f"{self.organ} · {self.total}"
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
+
+
+class ResultLine(models.Model):
+    """One leaf indicator of one organ's result, with its lineage."""
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="lines")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(_("原始值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    numerator = models.BigIntegerField(null=True, blank=True)
+    denominator = models.BigIntegerField(null=True, blank=True)
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
+    weighted = models.DecimalField(_("加权得分"), max_digits=7, decimal_places=2)
+    formula = models.TextField(_("计算说明"))
+    query = models.JSONField(_("记录查询"), default=dict)
+
+    class Meta:
+        ordering = ["result_id", "indicator__code"]
+        constraints = [models.UniqueConstraint(fields=["result", "indicator"], name="appraisal_line_once")]
+
+
+class ManualValue(models.Model):
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="manual_values")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    organ = models.ForeignKey(Organ, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
+    evidence = models.TextField(_("佐证材料"))
+    entered_by = models.CharField(_("填报人"), max_length=150, blank=True)
+    entered_at = models.DateTimeField(_("填报时间"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "indicator", "organ"], name="appraisal_manual_once")]
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
+
+
+class ObjectionStatus(models.TextChoices):
+    PENDING = "pending", _("待决定")
+    UPHELD = "upheld", _("异议成立")
+    REJECTED = "rejected", _("异议不成立")
+
+
+class Objection(models.Model):
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="objections")
+    line = models.ForeignKey(ResultLine, verbose_name=_("异议指标"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    grounds = models.TextField(_("异议理由"))
+    evidence = models.TextField(_("佐证材料"))
+    submitted_at = models.DateTimeField(_("提出时间"))
+    submitted_by = models.CharField(_("提出人"), max_length=150, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=ObjectionStatus.choices,
+                              default=ObjectionStatus.PENDING)
+    reasons = models.TextField(_("决定理由"), blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.CharField(_("决定人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("考评异议")
+        verbose_name_plural = _("考评异议")
+        ordering = ["submitted_at", "id"]
+
+    @property
+    def region_code(self) -> str:
+        return self.result.organ.region_code
+
+
+class StaffGradeValue(models.TextChoices):
+    EXCELLENT = "excellent", _("优秀")
+    COMPETENT = "competent", _("称职")
+    BASIC = "basic", _("基本称职")
+    INCOMPETENT = "incompetent", _("不称职")
+    UNDETERMINED = "undetermined", _("不定等次")
+
+
+class StaffGrade(models.Model):
+    staff = models.ForeignKey(Staff, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="appraisal_grades")
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    grade = models.CharField(_("等次"), max_length=12, choices=StaffGradeValue.choices)
+    submitted_at = models.DateTimeField(_("报送时间"))
+    submitted_by = models.CharField(_("报送人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("公务员年度考核等次")
+        verbose_name_plural = _("公务员年度考核等次")
+        ordering = ["organ_id", "year", "staff_id"]
+        constraints = [models.UniqueConstraint(fields=["staff", "year"], name="appraisal_staff_grade_once")]
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
