@@ -35,9 +35,9 @@ def _object_type_choices():
     """Every model of the platform by its name (what the log's entries are about), and the non-model types."""
     from django.apps import apps
 
-    found = {m._meta.label_lower: str(m._meta.verbose_name) for m in apps.get_models()
-             if m.__module__.startswith("xiaoneng.")}
-    found.update({k: str(v) for k, v in names.OBJECT_TYPES.items()})
+    labels = {m._meta.label_lower for m in apps.get_models() if m.__module__.startswith("xiaoneng.")}
+    labels |= {label for label in names.OBJECT_TYPES if "." in label}
+    found = {label: names.object_type_name(label) for label in labels}
     return [("", gettext_lazy("全部对象类型")), *sorted(found.items(), key=lambda kv: kv[1])]
 
 

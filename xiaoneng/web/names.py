@@ -122,6 +122,22 @@ def action_name(action: str) -> str:
 OBJECT_TYPES = {
     "complaints.identity": _l("身份信息"),
     "calendar": _l("工作日历"),
+    # models whose verbose name Django would make from the class name ("case step")
+    "approvals.caseevent": _l("办件事件"),
+    "approvals.casestep": _l("办理环节"),
+    "supervision.alertstep": _l("预警处理步骤"),
+    "supervision.orderstep": _l("督办处理步骤"),
+    "supervision.earlycompletion": _l("提前办结记录"),
+    "supervision.helddigest": _l("暂缓发送的预警汇总"),
+    "complaints.complaintstep": _l("投诉处理步骤"),
+    "complaints.extensionrequest": _l("投诉延期申请"),
+    "complaints.identitygrant": _l("身份查看授权"),
+    "complaints.ratingstep": _l("评价处理步骤"),
+    "documents.documentsequence": _l("文书编号序列"),
+    "accountability.evidence": _l("问责证据材料"),
+    "accountability.casestep": _l("问责办理步骤"),
+    "workcalendar.calendarrevision": _l("工作日历修订"),
+    "audit.chainhead": _l("审计链头"),
 }
 
 
@@ -167,13 +183,15 @@ CHANGE_KEYS = {
     "organ": _l("机关"), "issuer": _l("督办层级"), "accepted": _l("是否通过"), "alerts": _l("预警"),
     "proposal": _l("问责建议"), "due_at": _l("到期时间"), "reason": _l("理由"), "reasons": _l("理由"),
     "purpose": _l("用途"), "from": _l("原状态"), "to": _l("新状态"), "at": _l("时间"), "kind": _l("类型"),
-    "limit": _l("时限"), "unit": _l("计时单位"), "count": _l("数量"),
+    "limit": _l("时限"), "unit": _l("计时单位"), "count": _l("数量"), "region_code": _l("区划代码"),
+    "path": _l("层级路径"), "prefix": _l("区划前缀"), "id": _l("编号"),
 }
 
 
 def field_name(model, name: str) -> str:
     field = field_of(model, name)
-    if field is not None and getattr(field, "verbose_name", None):
+    # A field without its own verbose name gets Django's words made from its code ("region code"): not a name.
+    if field is not None and getattr(field, "verbose_name", None) and field.verbose_name != field.name.replace("_", " "):
         return str(field.verbose_name)
     if name in CHANGE_KEYS:
         return str(CHANGE_KEYS[name])
