@@ -146,3 +146,13 @@ def test_an_automatic_order_is_credited_to_the_system_not_to_the_person_whose_re
 def test_what_a_person_does_is_still_credited_to_that_person(register, world):
     entry = AuditEntry.objects.get(action="case.submit")
     assert entry.actor == world.county_handler and entry.channel == AuditEntry.Channel.WEB
+
+
+def test_the_register_reads_in_english_for_an_english_reader(register, world, login):
+    client = login(world.auditor)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    rows = rows_of(page(client, action="case.submit")) + rows_of(page(client, object_type="orgs.organ", action="update"))
+    assert any("Application registered" in r and "Case handler" in r for r in rows), rows
+    assert any("Changed" in r for r in rows), rows
+    html = page(client).content.decode()
+    assert '<option value="approvals.casestep">Handling steps</option>' in html

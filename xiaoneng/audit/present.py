@@ -34,23 +34,18 @@ PAGES = {
     "accountability.case": ("accountability:case", "accountability.view"),
 }
 
-# Who acted when no person did: the labels the commands, loops and rules run under.
-SYSTEM_LABELS = [
-    (re.compile(r"^(system|supervision)$"), lambda m: _("系统（自动监察）")),
-    (re.compile(r"^seed$"), lambda m: _("系统（演示数据）")),
-    (re.compile(r"^exchange:(.+)$"), lambda m: _("数据交换：%(source)s") % {"source": m.group(1)}),
-    (re.compile(r"^cli:(.+)$"), lambda m: _("系统（后台任务）")),
-    (re.compile(r"^anonymous$"), lambda m: _("公众（未登录）")),
-    (re.compile(r"^(orgs|matters) .+$"), lambda m: _("系统（命令行导入）")),
-]
-
-
 @dataclass
 class Change:
     field: str
     before: str = ""
     after: str = ""
     single: bool = False  # one value (what was recorded), not a before/after pair
+
+    @property
+    def text(self) -> str:
+        if self.single:
+            return _("%(field)s：%(value)s") % {"field": self.field, "value": self.after}
+        return _("%(field)s：%(before)s → %(after)s") % {"field": self.field, "before": self.before, "after": self.after}
 
 
 @dataclass
@@ -67,15 +62,10 @@ class Row:
 
     @property
     def changes_text(self) -> str:
-        return "；".join(f"{c.field}：{c.after}" if c.single else f"{c.field}：{c.before} → {c.after}" for c in self.changes)
+        return _("；").join(c.text for c in self.changes)
 
 
-def actor_words(label: str) -> str:
-    for pattern, words in SYSTEM_LABELS:
-        m = pattern.match(label or "")
-        if m:
-            return words(m)
-    return label
+actor_words = names.actor_words
 
 
 def _roles(actor_ids) -> dict[int, tuple[str, str]]:
@@ -155,12 +145,6 @@ def _alerts_words(value) -> str:
     return "、".join(f"{title} ×{n}" for title, n in counts.items())
 
 
-def _field_for(entry_model, key):
-    field_ = names.field_of(entry_model, key)
-    # The order's "organ" and a case's "status" are the model's fields; the raise batch's "alerts" is not.
-    return field_
-
-
 def present(entries, user=None) -> list[Row]:
     """Rows in words for `entries` (a page or a chunk), with links the reader may follow."""
     from xiaoneng.orgs import access
@@ -173,7 +157,7 @@ def present(entries, user=None) -> list[Row]:
         model = names.model_of(e.object_type)
         items = []
         for key, value in (e.changes or {}).items():
-            model_field = _field_for(model, key)
+            model_field = names.field_of(model, key)
             fk_model = model_field.related_model if isinstance(model_field, models.ForeignKey) else None
             pair = e.action in ("create", "update", "delete") or (_is_pair(value) and e.action != "supervision.raise")
             for v in (value if pair and isinstance(value, list) else [value]):

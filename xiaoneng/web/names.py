@@ -9,6 +9,8 @@ in the user's language. An unknown code falls back to a generic word, never to t
 """
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
@@ -184,7 +186,11 @@ CHANGE_KEYS = {
     "proposal": _l("问责建议"), "due_at": _l("到期时间"), "reason": _l("理由"), "reasons": _l("理由"),
     "purpose": _l("用途"), "from": _l("原状态"), "to": _l("新状态"), "at": _l("时间"), "kind": _l("类型"),
     "limit": _l("时限"), "unit": _l("计时单位"), "count": _l("数量"), "region_code": _l("区划代码"),
-    "path": _l("层级路径"), "prefix": _l("区划前缀"), "id": _l("编号"),
+    "path": _l("层级路径"), "prefix": _l("区划前缀"), "id": _l("编号"), "matter": _l("事项"), "version": _l("版本"),
+    "approved": _l("是否批准"), "approver": _l("批准人"), "channel": _l("渠道"), "fields": _l("字段"),
+    "key_prefix": _l("密钥前缀"), "legal_basis": _l("法律依据"), "level": _l("等级"), "organs": _l("机关"),
+    "origin": _l("来源"), "overdue": _l("是否超期"), "page": _l("页"), "step": _l("环节"), "upheld": _l("是否维持"),
+    "anonymous": _l("匿名"),
 }
 
 
@@ -196,3 +202,23 @@ def field_name(model, name: str) -> str:
     if name in CHANGE_KEYS:
         return str(CHANGE_KEYS[name])
     return _("其他项目")
+
+
+# Who acted when no person did: the labels commands, loops and rules run under (xiaoneng.audit.log.acting_as).
+ACTOR_LABELS = [
+    (re.compile(r"^(system|supervision)$"), lambda m: _("系统（自动监察）")),
+    (re.compile(r"^seed$"), lambda m: _("系统（演示数据）")),
+    (re.compile(r"^exchange:(.+)$"), lambda m: _("数据交换：%(source)s") % {"source": m.group(1)}),
+    (re.compile(r"^cli:(.+)$"), lambda m: _("系统（后台任务）")),
+    (re.compile(r"^anonymous$"), lambda m: _("公众（未登录）")),
+    (re.compile(r"^(orgs|matters) .+$"), lambda m: _("系统（命令行导入）")),
+]
+
+
+def actor_words(label: str) -> str:
+    """An audit context's label in words when no person acted; a person's label (their username) as is."""
+    for pattern, words in ACTOR_LABELS:
+        m = pattern.match(label or "")
+        if m:
+            return words(m)
+    return label
