@@ -36,6 +36,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
+from xiaoneng.web import names
 from xiaoneng.web.lists import Column, ListPage
 from xiaoneng.web.timeline import Entry
 
@@ -110,16 +111,7 @@ def fee_standard(version: MatterVersion) -> Decimal:
     return Decimal(0) if version.is_free else (version.fee_standard or Decimal(0))
 
 
-CLOCK_KINDS = {
-    "case.correction": _("一次性告知补正"),
-    "case.promise": _("承诺时限"),
-    "case.legal": _("法定时限"),
-    "case.joint": _("联合办理时限"),
-    "case.subcase": _("并联子件时限"),
-    "case.step": _("环节时限"),
-    "case.first_review": _("下级初审时限"),
-    "case.certificate": _("送达证件时限"),
-}
+CLOCK_KINDS = names.CLOCK_KINDS  # one registry of names (xiaoneng.web.names)
 
 
 def clock_rows(case: Case, steps, now, *, public: bool = False) -> list[ClockRow]:
@@ -141,7 +133,7 @@ def clock_rows(case: Case, steps, now, *, public: bool = False) -> list[ClockRow
         clock = clocks.get(pk)
         if clock is None:
             continue
-        title = str(CLOCK_KINDS.get(clock.kind, clock.kind))
+        title = names.clock_kind(clock.kind)
         rows.append(clock_row(clock, f"{title} · {step_name}" if step_name else title, now, cal))
     return rows
 

@@ -68,7 +68,9 @@ class AuditEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq")]
 
     def __str__(self):
-        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+        from xiaoneng.web.names import action_name, object_type_name  # words, not codes (readable records)
+
+        return f"{self.pk} {action_name(self.action)} {object_type_name(self.object_type)} {self.object_repr}".strip()
 
     def canonical(self) -> str:
         """The content the hash covers, as stable JSON (sorted keys, UTC ISO time)."""

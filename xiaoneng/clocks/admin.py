@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.orgs import access
+from xiaoneng.web import names
+from xiaoneng.web.admin_names import ClockKindFilter
 
 from .models import Clock, ClockEvent, ClockExtension, ClockPause
 
@@ -27,9 +30,15 @@ class EventInline(admin.TabularInline):
 class ClockAdmin(admin.ModelAdmin):
     """Read-only: clocks change only through their actions (start, pause, resume, extend, stop)."""
 
-    list_display = ("id", "label", "kind", "organ", "start_at", "limit", "unit", "due_at", "state", "provisional")
-    list_filter = ("state", "unit", "provisional", "kind")
+    list_display = ("id", "label", "kind_name", "organ", "start_at", "limit", "unit", "due_at", "state", "provisional")
+    list_filter = ("state", "unit", "provisional", ClockKindFilter)
     search_fields = ("label", "kind")
+    exclude = ("kind",)
+    readonly_fields = ("kind_name",)
+
+    @admin.display(description=_("类型"), ordering="kind")
+    def kind_name(self, clock):
+        return names.clock_kind(clock.kind)
     inlines = [PauseInline, ExtensionInline, EventInline]
     list_select_related = ("organ",)
 

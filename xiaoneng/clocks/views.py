@@ -14,6 +14,7 @@ from xiaoneng.exports.stream import values
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import ScopedRegionFilterForm, tree_regions
 from xiaoneng.web.lists import Column, ListPage
+from xiaoneng.web.names import clock_kind
 
 from .engine import explain_clock
 from .explain import deadline_label
@@ -100,8 +101,8 @@ class ClockList(ListPage):
     def columns(self):
         now = timezone.now()
         return [
-            Column(_("名称"), lambda c: c.label or c.kind),
-            Column(_("类型"), lambda c: c.kind),
+            Column(_("名称"), lambda c: c.label or clock_kind(c.kind)),
+            Column(_("类型"), lambda c: clock_kind(c.kind)),
             Column(_("责任机关"), lambda c: c.organ.name if c.organ_id else ""),
             Column(_("起算时间"), lambda c: c.start_at),
             Column(_("时限"), lambda c: f"{c.limit} {c.get_unit_display()}"),

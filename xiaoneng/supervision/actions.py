@@ -22,6 +22,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
 from xiaoneng.conf import rule
 from xiaoneng.orgs.models import Organ, Region
+from xiaoneng.web import names
 
 from .models import Alert, AlertStatus, AlertStep, OrderSource, OrderStatus, OrderStep, SupervisionOrder
 from .signals import order_opened
@@ -129,7 +130,7 @@ def do_escalate_alert(alert: Alert, *, demand: str, actor=None, days: int | None
     at = _now(at)
     _step(alert, AlertStep.Kind.ESCALATE, S.ESCALATED, at, actor, _need(demand, "demand", _("督办要求不能为空")))
     return do_open_order(
-        organ=alert.organ, source=OrderSource.ALERT, title=alert.subject_label or alert.rule, demand=demand,
+        organ=alert.organ, source=OrderSource.ALERT, title=alert.subject_label or names.rule_title(alert.rule), demand=demand,
         alert=alert, days=days, issuer=issuer, at=at,
     )
 
@@ -137,7 +138,7 @@ def do_escalate_alert(alert: Alert, *, demand: str, actor=None, days: int | None
 def open_order_for(alert: Alert, *, at=None) -> SupervisionOrder:
     """The ladder's automatic order for a yellow card (the alert stays open for its explanation)."""
     demand = _("请于期限内纠正并书面反馈：%(message)s") % {"message": alert.message}
-    return do_open_order(organ=alert.organ, source=OrderSource.ALERT, title=alert.subject_label or alert.rule,
+    return do_open_order(organ=alert.organ, source=OrderSource.ALERT, title=alert.subject_label or names.rule_title(alert.rule),
                          demand=demand, alert=alert, at=at)
 
 

@@ -22,7 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xiaoneng.audit.log import record
+from xiaoneng.audit.log import acting_as, record
+from xiaoneng.audit.models import AuditEntry
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.pg import execute_binary, fetch_binary
 
@@ -106,6 +107,13 @@ def raise_findings(findings: list[Finding], at=None) -> list[int]:
     """
     if not findings:
         return []
+    # What the rules raise, and the orders the ladder opens, are the system's acts — even when a
+    # person's request (a late step, an exchange batch) set them off: credited to the rules, not to them.
+    with acting_as(None, channel=AuditEntry.Channel.SYSTEM, label="supervision"):
+        return _raise_findings(findings, at)
+
+
+def _raise_findings(findings: list[Finding], at=None) -> list[int]:
     at = at or timezone.now()
     types: dict = {}
     keyed = {}

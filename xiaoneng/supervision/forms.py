@@ -126,8 +126,10 @@ def rule_titles() -> dict[str, str]:
 
 
 def rule_title(code: str) -> str:
-    found = _rules().get(code)
-    return str(found.title) if found else code
+    """A rule code's title (one registry of names: xiaoneng.web.names)."""
+    from xiaoneng.web.names import rule_title as title
+
+    return title(code)
 
 
 def late_clocks_q(now, prefix: str = "clock__") -> Q:

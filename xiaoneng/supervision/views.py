@@ -45,6 +45,7 @@ from xiaoneng.documents.views import record_documents
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import tree_regions
 from xiaoneng.orgs.models import Organ, Region
+from xiaoneng.web import names
 from xiaoneng.web.lists import Column, ListPage
 from xiaoneng.web.timeline import Entry, actor_name, status_note
 
@@ -143,23 +144,13 @@ def issuer_region(user, code: str, *, above: bool = False) -> Region | None:
 # --- display helpers ---------------------------------------------------------------------
 
 
-CLOCK_KINDS = {
-    "case.correction": _("一次性告知补正"),
-    "case.promise": _("承诺时限"),
-    "case.legal": _("法定时限"),
-    "case.joint": _("联合办理时限"),
-    "case.subcase": _("并联子件时限"),
-    "case.step": _("环节时限"),
-    "case.first_review": _("下级初审时限"),
-    "case.certificate": _("送达证件时限"),
-    "supervision.order": _("督办时限"),
-}
+CLOCK_KINDS = names.CLOCK_KINDS  # one registry of names (xiaoneng.web.names)
 
 
 def clock_view(clock: Clock | None, now) -> ClockRow | None:
     if clock is None:
         return None
-    return clock_row(clock, CLOCK_KINDS.get(clock.kind, clock.label or clock.kind), now)
+    return clock_row(clock, CLOCK_KINDS.get(clock.kind) or clock.label or names.clock_kind(clock.kind), now)
 
 
 EVIDENCE_LABELS = {
@@ -200,7 +191,7 @@ def _evidence_value(key: str, value) -> str:
     if key == "unit":
         return str(Unit(value).label) if value in Unit.values else str(value)
     if key == "kind":
-        return str(CLOCK_KINDS.get(value, value))
+        return names.clock_kind(value)
     if isinstance(value, str) and key.endswith("_at"):
         try:
             moment = datetime.fromisoformat(value)
@@ -285,7 +276,7 @@ class AlertList(_ScopedList):
         """
         titles = rule_titles()
         for alert in page.object_list:
-            alert.rule_title = titles.get(alert.rule, alert.rule)
+            alert.rule_title = titles.get(alert.rule) or rule_title(alert.rule)
         counted = form.filter(self.get_queryset(), any_level=True) if form.is_valid() else Alert.objects.none()
         counts = counted.order_by().aggregate(
             red=Count("pk", filter=Q(level=Level.RED)),
@@ -303,7 +294,6 @@ class AlertList(_ScopedList):
         Column(_("编号"), lambda a: a.pk),
         Column(_("等级"), lambda a: str(a.get_level_display())),
         Column(_("规则"), lambda a: rule_title(a.rule)),
-        Column(_("规则代码"), lambda a: a.rule),
         Column(_("状态"), lambda a: str(a.get_status_display())),
         Column(_("责任机关"), lambda a: a.organ.name),
         Column(_("区划代码"), lambda a: a.region_code),
@@ -408,7 +398,7 @@ def _alert_context(request, alert: Alert, failed=None) -> dict:
         order.due_label = deadline_label(order.clock.due_at) if order.clock_id else ""
     return {
         "alert": alert,
-        "rule_title": rule_titles().get(alert.rule, alert.rule),
+        "rule_title": rule_title(alert.rule),
         "subject_url": subject_link(alert, user),
         "clock": clock_view(alert.clock, now),
         "evidence": evidence_rows(alert.evidence),

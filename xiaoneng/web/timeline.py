@@ -31,7 +31,9 @@ def actor_name(label: str, actor=None) -> str:
     """Who acted, as a reader should see it ("system" is the platform itself)."""
     if actor is not None:
         return str(actor)
-    return _("系统") if label == "system" else label
+    from xiaoneng.web.names import actor_words
+
+    return _("系统") if label == "system" else actor_words(label)
 
 
 def status_note(step) -> str:

@@ -50,3 +50,19 @@ def minutes(value) -> int:
     except AttributeError:
         return 0
     return int(-(-seconds // 60))
+
+
+@register.filter
+def clock_kind(kind: str) -> str:
+    """A clock kind (`case.legal`) in words (法定时限): xiaoneng.web.names."""
+    from xiaoneng.web.names import clock_kind as name
+
+    return name(kind)
+
+
+@register.filter
+def rule_title(code: str) -> str:
+    """A supervision rule code in words: the rule's own title."""
+    from xiaoneng.web.names import rule_title as name
+
+    return name(code)
