@@ -115,7 +115,7 @@ class ClockList(ListPage):
         ]
 
     # The kinds of the export_table columns, so that a background export formats them without dispatch.
-    export_kinds = ("text", "text", "text", "datetime", "text", "int", "datetime", "datetime", "text", "text", "text")
+    export_kinds = ("text", "text", "text", "datetime", "text", "int", "text", "text", "text", "text", "text")
 
     def export_table(self, queryset):
         """The same columns as `columns`, from `values_list` tuples: a 1,000,000-row background
@@ -127,8 +127,16 @@ class ClockList(ListPage):
         stopped = Clock.State.STOPPED
         fields = ("label", "kind", "organ__name", "start_at", "limit", "unit", "extension_days", "warn_at",
                   "due_at", "state", "stopped_at", "provisional")
+        kinds: dict[str, str] = {}  # a few kinds: their names looked up once
+
+        def kind_name(kind: str) -> str:
+            if kind not in kinds:
+                kinds[kind] = str(clock_kind(kind))
+            return kinds[kind]
+
         rows = (
-            (label or kind, kind, organ or "", start, f"{limit} {units.get(unit, unit)}", ext, warn, due,
+            (label or kind_name(kind), kind_name(kind), organ or "", start, f"{limit} {units.get(unit, unit)}", ext,
+             deadline_label(warn), deadline_label(due),
              states.get(state, state),
              yes if due is not None and (stopped_at if state == stopped else now) > due else no,
              yes if provisional else no)

@@ -259,10 +259,12 @@ def pass_scope():
         yield
     finally:
         _in_pass.reset(token)
-        try:
-            send_held_digests()
-        except Exception:
-            log.exception("could not queue the supervision digests of a monitoring pass; the next pass will")
+    # Reached only when the pass ended normally: a failed pass (a database not set up, a lost connection)
+    # leaves what it held to the next pass rather than failing twice.
+    try:
+        send_held_digests()
+    except Exception:
+        log.exception("could not queue the supervision digests of a monitoring pass; the next pass will")
 
 
 def _cases_of(clocks: list[Clock]) -> dict[int, object]:
