@@ -10,6 +10,9 @@ def create_cache_table(sender, using="default", verbosity=1, **kwargs):
     """
     from django.core.management import call_command
 
+    if sender.label != "contenttypes":  # once per migrate (the signal comes per app that has models; web has none)
+        return
+
     call_command("createcachetable", database=using, verbosity=0)
 
 
@@ -18,4 +21,4 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self):
-        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="xiaoneng.web.create_cache_table")
+        post_migrate.connect(create_cache_table, dispatch_uid="xiaoneng.web.create_cache_table")
