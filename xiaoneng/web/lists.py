@@ -70,7 +70,7 @@ class FastSelect(forms.Select):
                 out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
             for option in group_choices:
                 out.append(f'\n  <option value="{_text(option["value"])}"{_attrs_html(option["attrs"])}>'
-                           f'{conditional_escape(option["label"])}</option>')
+                           f'{conditional_escape(option["label"])}</option>\n')  # select_option.html ends with a newline
             if group_name:
                 out.append("\n  </optgroup>")
         out.append("\n</select>")
