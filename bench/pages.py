@@ -13,8 +13,8 @@ In one run, everything on 127.0.0.1 and stopping by itself:
 3. `--clients` clients of several demo roles log in through the login form (CSRF token from the
    form, password `Demo@2026xn`) and each requests its role's staff pages in turn — home, list
    pages with filters, a detail page found on a list, the dashboard — `--requests` times (or until
-   `--seconds` have passed): per-page p50/p95, and the mix's requests per second;
-   (the database is ANALYZEd first, as autovacuum would have done in production);
+   `--seconds` have passed): per-page p50/p95, and the mix's requests per second (the database is
+   ANALYZEd first, as autovacuum would have done in production);
 4. the same clients, logged in, fetch the stylesheet the pages link to (hashed name, whitenoise)
    through the same server the same number of times: requests per second;
 5. the line `ratio: N% of static` — the staff mix's requests/s as a share of the static file's.
@@ -38,7 +38,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
 HOST = "xiaoneng.example.gov.cn"
 PASSWORD = "Demo@2026xn"
