@@ -267,11 +267,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Login throttling counts in the database (django-axes), but the public look-up and complaint limits, the
+# exchange's per-source throttle, the API throttles and the one-time tokens count in this cache: it must be
+# shared by every web worker, or each worker counts alone and a limit of 10 becomes 10 per worker. Redis
+# (`XIAONENG_CACHE_URL`) is the documented production cache; without it production falls back to Django's
+# database cache (table `xiaoneng_cache`, created by `migrate`), which every worker and machine shares.
+# Only development keeps the in-process cache (`dev.py` runs one database and few workers).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if not DEBUG:
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "xiaoneng_cache"}
 if os.environ.get("XIAONENG_CACHE_URL"):
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["XIAONENG_CACHE_URL"],
+        "KEY_PREFIX": os.environ.get("XIAONENG_CACHE_PREFIX", ""),  # several sites on one Redis
     }
 
 LOGGING = {
