@@ -331,3 +331,18 @@ def test_an_sms_received_at_with_an_offset_postgresql_refuses_is_a_400_naming_it
                                                        "received_at": "2026-10-09T08:30:00+16:00"},
                            HTTP_X_GATEWAY_TOKEN="gw-token")
     assert response.status_code == 400 and response.json()["field"] == "received_at"
+
+
+def test_a_workbook_cell_xml_cannot_carry_is_a_clear_import_error_not_a_crash():
+    """Found by the organisation-import fuzzer: openpyxl writes U+FFFE into a sheet, then cannot parse it back."""
+    from openpyxl import Workbook
+
+    from xiaoneng.lib.xlsx import WorkbookError, read_rows
+
+    book = Workbook()
+    book.active.append(["code", "name"])
+    book.active.append(["440000", "\ufffe"])
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(WorkbookError, match="工作表内容已损坏或含有无效字符"):
+        read_rows(data.getvalue(), ["code", "name"])

@@ -69,6 +69,19 @@ def read_rows(data: bytes, required: Sequence[str], aliases: dict[str, str] | No
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise WorkbookError(_("无法读取文件：不是有效的 Excel（.xlsx）文件")) from exc
+    try:
+        return _sheet_rows(wb, required, aliases)
+    except WorkbookError:
+        raise
+    except (SyntaxError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        # read_only parses each sheet's XML as it is iterated: a cell holding a character XML cannot carry
+        # (U+FFFE, a control character) surfaces here, not when the file is opened.
+        raise WorkbookError(_("无法读取文件：工作表内容已损坏或含有无效字符")) from exc
+    finally:
+        wb.close()
+
+
+def _sheet_rows(wb, required: Sequence[str], aliases: dict[str, str] | None) -> list[tuple[int, dict]]:
     ws = wb.worksheets[0] if wb.worksheets else None
     if ws is None:
         raise WorkbookError(_("工作簿中没有工作表"))
@@ -91,5 +104,4 @@ def read_rows(data: bytes, required: Sequence[str], aliases: dict[str, str] | No
             if name:
                 row[name] = value.strip() if isinstance(value, str) else value
         rows.append((number, row))
-    wb.close()
     return rows
