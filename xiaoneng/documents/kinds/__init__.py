@@ -5,6 +5,7 @@ and registers itself here; nothing else switches on a kind's code.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,7 +40,10 @@ class Issuer:
     short: str  # opens the document number
 
 
-class DocumentKind:
+class DocumentKind(ABC):
+    """A kind of document; `register` instantiates each concrete kind once, so a kind missing
+    `applies` or `content` fails at start-up, not when a document is issued."""
+
     code = ""  # e.g. "case.accept"
     title = ""  # 受理通知书
     word = ""  # the number word: 穗天市监受〔2026〕12号
@@ -47,9 +51,9 @@ class DocumentKind:
     perms: tuple[str, ...] = ()  # any of these, in scope of the document's organ or region, reads it
     legal_basis = ""
 
+    @abstractmethod
     def applies(self, subject) -> bool:
         """Whether the record is at a point where this document may be issued."""
-        raise NotImplementedError
 
     def subject_key(self, subject) -> str:
         """One document per kind and key: the record, or the record's event it announces."""
@@ -72,8 +76,9 @@ class DocumentKind:
         the issuer's next serial; "" to number from the sequence."""
         return ""
 
+    @abstractmethod
     def content(self, subject) -> Content:
-        raise NotImplementedError
+        """What the document says about the record as it stands."""
 
 
 def register(kind_class: type[DocumentKind]) -> type[DocumentKind]:
