@@ -36,6 +36,9 @@ def test_a_supervisor_starts_an_export_sees_its_progress_and_downloads_the_file(
     page.locator("#clock-filter #id_q").fill("办件")
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_test_id("result-count")).to_have_text("共 3 条")
+    # Typing already sent one filter request; let the submitted one land too, or its URL update
+    # (history.pushState) would cancel the export's navigation in Chromium.
+    page.wait_for_load_state("networkidle")
     page.get_by_test_id("export-xlsx").click()
     expect(page).to_have_url(re.compile(r"/exports/\?job=\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("我的导出")
