@@ -232,7 +232,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Virus scan of uploaded case materials: the dotted path of a callable `scan(name, data: bytes) -> str | None`
 # called before a file is stored; it returns None to accept or the reason it refuses (shown on the form).
 # The default accepts everything; a deployment points it at its scanner (e.g. a clamd client).
-XIAONENG_VIRUS_SCAN = os.environ.get("XIAONENG_VIRUS_SCAN", "xiaoneng.approvals.materials.accept_all")
+XIAONENG_VIRUS_SCAN = os.environ.get("XIAONENG_VIRUS_SCAN", "xiaoneng.lib.uploads.accept_all")
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

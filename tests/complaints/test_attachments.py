@@ -43,6 +43,17 @@ def test_a_bad_file_is_refused_on_its_field_and_nothing_is_registered(client, de
     assert not Complaint.objects.exists() and not Attachment.objects.exists()
 
 
+def find_eicar(name, data):
+    return "检出测试病毒 EICAR" if b"EICAR" in data else None
+
+
+def test_a_file_the_virus_scanner_refuses_is_refused_on_its_field_and_nothing_is_registered(client, desk, settings):
+    settings.XIAONENG_VIRUS_SCAN = f"{__name__}.find_eicar"
+    response = client.post(NEW, {**form_data(client, desk), "attachments": [upload("照片.png", PNG + b"EICAR")]})
+    assert "未通过病毒查杀：检出测试病毒 EICAR" in response.content.decode()
+    assert not Complaint.objects.exists() and not Attachment.objects.exists()
+
+
 def test_more_than_the_allowed_number_of_files_is_refused(client, desk):
     files = [upload(f"{n}.png", PNG, "image/png") for n in range(4)]
     response = client.post(NEW, {**form_data(client, desk), "attachments": files})

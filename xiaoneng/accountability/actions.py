@@ -34,6 +34,7 @@ from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.engine import explain_clock, local_date
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
@@ -57,30 +58,13 @@ K = CaseStep.Kind
 SERVED_STATES = {Status.SERVED, Status.ANNOUNCED, Status.FILED}
 
 
-class AccountabilityError(ValueError):
+class AccountabilityError(ActionError):
     """A request the rules or the record's state do not allow; `field` names the input."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _at(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return timezone.now()
-    if timezone.is_naive(at):
-        raise AccountabilityError(_("时间缺少时区"), field)
-    return at
-
-
-def _need(text: str, field: str, message: str, limit: int = 5000) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise AccountabilityError(message, field)
-    if len(text) > limit:
-        raise AccountabilityError(_("内容过长：最多 %(n)d 字") % {"n": limit}, field)
-    return text
+_at = AccountabilityError.moment
+_need = AccountabilityError.text
 
 
 def months_in_days(start: date, months: int) -> int:

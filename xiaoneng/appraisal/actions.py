@@ -19,6 +19,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
+from xiaoneng.lib.actions import ActionError
 
 from . import schemes
 from .compute import compute_period
@@ -41,29 +42,12 @@ P = PeriodStatus
 OBJECTION_CLOCK = "appraisal.objection"
 
 
-class AppraisalError(ValueError):
+class AppraisalError(ActionError):
     """A request the rules or the record's state do not allow; `field` names the input."""
 
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
 
-
-def _at(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return timezone.now()
-    if timezone.is_naive(at):
-        raise AppraisalError(_("时间缺少时区"), field)
-    return at
-
-
-def _need(text: str, field: str, message: str, limit: int = 5000) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise AppraisalError(message, field)
-    if len(text) > limit:
-        raise AppraisalError(_("内容过长：最多 %(n)d 字") % {"n": limit}, field)
-    return text
+_at = AppraisalError.moment
+_need = AppraisalError.text
 
 
 # --- classes and schemes ------------------------------------------------------------------

@@ -38,6 +38,7 @@ from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.orgs.models import Organ
 
 from . import notices
@@ -50,13 +51,8 @@ DEEMED_LATE_CORRECTION = Clock.StartReason.DEEMED_LATE_CORRECTION.value
 DEEMED_LATE_ACCEPTANCE = Clock.StartReason.DEEMED_LATE_ACCEPTANCE.value
 
 
-class CaseError(ValueError):
+class CaseError(ActionError):
     """A request the law or the case's state does not allow; `field` names the input."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # --- helpers ---------------------------------------------------------------------------

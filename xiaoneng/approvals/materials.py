@@ -6,50 +6,26 @@
 * Size: at most `case_material_max_bytes` (xiaoneng.conf; 10 MB by default).
 * Virus scan: `settings.XIAONENG_VIRUS_SCAN` names a callable `scan(name, data) -> str | None`,
   called before the file is stored; a returned reason refuses the file (a form error naming it).
-  The default, `accept_all`, accepts everything.
+  The default, `xiaoneng.lib.uploads.accept_all`, accepts everything.
+* Sniffing and scanning are xiaoneng.lib.uploads, shared with the public complaint form; this module
+  adds the counter's limits and messages, which name the material the file is for.
 * Storage: under MEDIA_ROOT/case-materials with a random name (models._material_path), never
   under a public URL; the case page links to a download view that checks the case's scope.
 """
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from xiaoneng.conf import rule
+from xiaoneng.lib.uploads import sniff, virus_scan
 
 from .actions import CaseError
 
 TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "application/ofd": "OFD"}
 ACCEPT_ATTR = ".pdf,.jpg,.jpeg,.png,.ofd,application/pdf,image/jpeg,image/png"
-
-
-def accept_all(name: str, data: bytes) -> str | None:
-    """The default virus-scan hook: no scanner configured, every file is accepted."""
-    return None
-
-
-def sniff(data: bytes) -> str | None:
-    """The content type the bytes themselves show, or None for anything not accepted."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if "OFD.xml" in archive.namelist():
-                    return "application/ofd"
-        except (zipfile.BadZipFile, ValueError):
-            return None
-    return None
 
 
 def human_size(size: int) -> str:
@@ -88,8 +64,7 @@ def check_file(material: str, upload, field: str) -> CheckedFile:
     if content_type is None:
         raise CaseError(_("“%(name)s”的文件“%(file)s”不是可接受的类型：只接受 PDF、JPEG、PNG、OFD 文件（按文件内容识别，与扩展名无关）")
                         % {"name": material, "file": original}, field)
-    scan = import_string(settings.XIAONENG_VIRUS_SCAN)
-    refusal = scan(original, data)
+    refusal = virus_scan(original, data)
     if refusal:
         raise CaseError(_("“%(name)s”的文件未通过病毒查杀：%(reason)s") % {"name": material, "reason": refusal}, field)
     return CheckedFile(material, original, data, content_type, hashlib.sha256(data).hexdigest())

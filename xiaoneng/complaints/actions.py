@@ -40,6 +40,7 @@ from xiaoneng.clocks.engine import local_date, tz
 from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.orgs.models import Organ, Region
 
 from . import identity as ident
@@ -69,30 +70,13 @@ SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out ov
 NEEDS_SOURCE_REF = {Channel.HOTLINE, Channel.MEDIA, Channel.INTERVIEW, Channel.REFERRAL}
 
 
-class ComplaintError(ValueError):
+class ComplaintError(ActionError):
     """A request the rules or the complaint's state do not allow; `field` names the input."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _at(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return timezone.now()
-    if timezone.is_naive(at):
-        raise ComplaintError(_("时间缺少时区"), field)
-    return at
-
-
-def _need(text: str, field: str, message: str, limit: int = 5000) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ComplaintError(message, field)
-    if len(text) > limit:
-        raise ComplaintError(_("内容过长：最多 %(n)d 字") % {"n": limit}, field)
-    return text
+_at = ComplaintError.moment
+_need = ComplaintError.text
 
 
 def _locked(complaint: Complaint) -> Complaint:

@@ -39,7 +39,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import current as audit_context
@@ -49,6 +48,7 @@ from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.engine import local_date, tz
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.notify.outbox import queue
 from xiaoneng.orgs import access
 
@@ -80,32 +80,16 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class RatingError(ValueError):
+class RatingError(ActionError):
     """A request the rules or the rating's state do not allow; `field` names the input."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _at(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return timezone.now()
-    if not isinstance(at, datetime):
-        raise RatingError(_("时间格式不正确"), field)
-    if timezone.is_naive(at):
-        raise RatingError(_("时间缺少时区"), field)
-    return at
+_at = RatingError.moment
 
 
-def _need(text: str, field: str, message: str, limit: int = 2000) -> str:
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not text:
-        raise RatingError(message, field)
-    if len(text) > limit:
-        raise RatingError(_("内容过长：最多 %(n)d 字") % {"n": limit}, field)
-    return text
+def _need(text, field: str, message: str, limit: int = 2000) -> str:
+    return RatingError.text(text, field, message, limit)
 
 
 def _one_level(value, field: str) -> int:

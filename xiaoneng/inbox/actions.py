@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Grant, Organ, Role
 
@@ -36,12 +37,8 @@ from .models import Channel, ExtensionRequest, Kind, Notification, Preference
 ORGAN_STAFF = (Role.HANDLER, Role.LEADER)
 
 
-class InboxError(ValueError):
+class InboxError(ActionError):
     """A request the inbox refuses; `field` names the input."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 @dataclass

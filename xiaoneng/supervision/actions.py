@@ -21,6 +21,7 @@ from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
 from xiaoneng.conf import rule
+from xiaoneng.lib.actions import ActionError
 from xiaoneng.orgs.models import Organ, Region
 from xiaoneng.web import names
 
@@ -38,10 +39,8 @@ TRANSITIONS = {
 }
 
 
-class SupervisionError(ValueError):
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message, self.field = message, field
+class SupervisionError(ActionError):
+    """A request the supervision rules or the alert's state do not allow; `field` names the input."""
 
 
 def _now(at: datetime | None) -> datetime:
