@@ -113,6 +113,17 @@ def test_the_demo_year_has_cases_in_several_statuses(seeded):
     assert demo_cases().filter(first_review_organ__isnull=False).exists() or demo_cases().filter(is_parallel=True).exists()
 
 
+def test_the_tianhe_handler_finds_open_cases_of_the_last_working_week_in_the_to_do(seeded):
+    from django.contrib.auth import get_user_model
+
+    from xiaoneng.inbox.todo import sections
+
+    handler = get_user_model().objects.get(username="tianhe_handler")
+    cases = next(s for s in sections(handler) if s.key == "cases")
+    assert cases.count >= 3 and cases.items, "the demo handler has cases to act on"
+    assert all(item.link.startswith("/cases/") for item in cases.items)
+
+
 def test_each_case_status_is_its_last_status_change(seeded):
     last = StatusChange.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("to_status")[:1]
     cases = demo_cases().annotate(last=Subquery(last))

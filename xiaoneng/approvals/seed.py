@@ -80,6 +80,10 @@ CASES_ENV = "XIAONENG_SEED_CASES"
 RNG_SEED = 20260928
 DEMO_SOURCE = "demo-tianhe-scjg"
 TIANHE = "440106000000"
+# Applications at the 天河 market-regulation bureau (the demo handler's and leader's organ) in the
+# last three working days, so that they find open cases on their home page: a year spread evenly
+# leaves the last days nearly empty.
+RECENT_TIANHE = 8
 # Where the demo set lives, and how busy each place is relative to the others.
 # County matters see far more applications than city or province ones; these factors give
 # roughly 天河 30%, the other districts of 广州 30%, 广州市 20%, 深圳市 15%, the province 5%.
@@ -531,11 +535,14 @@ def seed_demo_cases(count: int, progress=null_progress, now: datetime | None = N
     parallel = [m for m in pool if m.version.is_parallel]
     reviewed = [m for m in pool if m.version.needs_first_review and m.lower]
     plain = [m for m in pool if not m.version.is_parallel]
-    received_list = sorted(rng.choice(days) for _ in range(count))
+    tianhe = [m for m in plain if m.matter.organ.region.code == TIANHE and m.matter.organ.name.endswith("市场监督管理局")]
+    recent = min(RECENT_TIANHE, count // 4) if tianhe else 0
+    received_list = sorted([(rng.choice(days), False) for _ in range(count - recent)]
+                           + [(rng.choice(days[-3:]), True) for _ in range(recent)])
     made, showcase = 0, None
-    for i, day in enumerate(received_list, start=first):
+    for i, (day, at_tianhe) in enumerate(received_list, start=first):
         r = rng.random()
-        group = parallel if r < 0.03 and parallel else reviewed if r < 0.08 and reviewed else plain
+        group = tianhe if at_tianhe else parallel if r < 0.03 and parallel else reviewed if r < 0.08 and reviewed else plain
         m = rng.choices(group, weights=[x.weight for x in group])[0]
         received = cw.moment(day)
         if received > now:
