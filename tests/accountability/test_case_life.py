@@ -260,6 +260,7 @@ def test_a_founded_complaint_proposing_accountability_arrives_as_a_proposal_with
     complaint_actions.do_propose_accountability(complaint, reason="查实窗口人员推诿")
     proposal = Proposal.objects.get(source=Source.COMPLAINT)
     assert proposal.organ == world.tianhe_bureau and proposal.reason == "查实窗口人员推诿"
+    assert proposal.title == f"效能投诉属实：{complaint.masked['title']}（{complaint.number}）"
     (link,) = proposal.evidence.all()
     assert link.target == complaint and link.text == complaint.content
 

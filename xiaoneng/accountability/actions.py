@@ -118,7 +118,10 @@ def do_take_up_proposal(origin: AccountabilityProposal, *, at: datetime | None =
     at = _at(at)
     alert, complaint = origin.alert, origin.complaint
     source = Source.RED_CARD if alert is not None else Source.COMPLAINT
-    title = (alert.subject_label or alert.message[:100]) if alert is not None else complaint.number
+    # A complaint is named by its masked title, not its number alone: the 案由 must say what happened,
+    # and the unmasked title may name the complainant.
+    title = (alert.subject_label or alert.message[:100]) if alert is not None else \
+        _("效能投诉属实：%(title)s（%(number)s）") % {"title": complaint.masked.get("title", ""), "number": complaint.number}
     proposal = Proposal.objects.create(source=source, organ=origin.organ, title=title[:200], reason=origin.reason,
                                        proposed_at=origin.proposed_at, proposed_by="system", origin=origin)
     if alert is not None:
