@@ -38,6 +38,7 @@ from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
 from . import measures as M
+from . import notices
 from .models import (
     Appeal,
     Case,
@@ -112,7 +113,8 @@ def _locked_case(case: Case) -> Case:
 
 
 def _locked_party(party: Party) -> Party:
-    return Party.objects.select_for_update(of=("self",)).select_related("case", "staff").get(pk=party.pk)
+    return Party.objects.select_for_update(of=("self",)).select_related("case__deciding_organ", "staff__user").get(
+        pk=party.pk)
 
 
 def _new_number(at: datetime) -> str:
@@ -323,6 +325,7 @@ def do_notify_party(party: Party, *, measure: str, months: int | None = None, at
     step(case, K.NOTIFY, at, text=f"{party.name}：{m.label}", data={"party": party.pk, "name": party.name, "measure": measure,
                                                                    "months": party.notified_months})
     _advance_when_all(case, lambda p: p.notified_at is not None, Status.NOTIFIED, K.NOTIFY, at)
+    notices.notified(party)
     return party
 
 
@@ -477,6 +480,7 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
                 _("组织调整落实期限：%(name)s") % {"name": party.name},
                 _("组织调整在作出决定后 %(n)d 个月内落实（问责条例）") % {"n": adjust})
             party.save(update_fields=["adjustment_clock"])
+    notices.decided(case, parties)
     return case
 
 
@@ -533,6 +537,7 @@ def do_serve_case(case: Case, *, at: datetime | None = None) -> Case:
         raise AccountabilityError(_("送达时间早于决定时间"), "at")
     case.served_at = at
     set_status(case, Status.SERVED, K.SERVE, at, fields=("served_at",))
+    notices.served(case, list(case.parties.select_related("staff__user")))
     return case
 
 
@@ -673,4 +678,5 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     if outcome == Appeal.Outcome.REVOKED and party.case.announcement_scope:
         text += _("；在原公布范围（%(scope)s）内为其恢复名誉、消除影响") % {"scope": party.case.announcement_scope}
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
+    notices.appeal_decided(appeal, party)
     return appeal
