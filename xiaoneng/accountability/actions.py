@@ -680,3 +680,44 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
     notices.appeal_decided(appeal, party)
     return appeal
+
+
+# --- responsibility tracing (责任倒查) -----------------------------------------------------------
+@transaction.atomic
+def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: str = Responsibility.DIRECT,
+                          at: datetime | None = None) -> list[Party]:
+    """Add staff found by tracing the case's incidents to its persons concerned, in one step.
+
+    Only persons the trace matched to a staff record may be added this way (anyone else goes through
+    `do_add_party`); one already concerned is left as they are and named in the refusal when nobody
+    is left to add."""
+    from . import tracing
+
+    _at(at)
+    case = _locked_case(case)
+    if case.status != Status.REGISTERED:
+        raise AccountabilityError(_("调查认定后不能再增加责任人"), "status")
+    if responsibility not in (Responsibility.DIRECT, Responsibility.MAIN_LEADER, Responsibility.IMPORTANT_LEADER):
+        raise AccountabilityError(_("个人的责任类型应为直接责任、主要领导责任或重要领导责任"), "responsibility")
+    try:
+        ids = sorted({int(i) for i in staff_ids or []})
+    except (TypeError, ValueError):
+        raise AccountabilityError(_("请选择倒查到的人员"), "staff") from None
+    if not ids:
+        raise AccountabilityError(_("请至少选择一名倒查到的人员"), "staff")
+    try:
+        traced = tracing.traced_staff(tracing.trace(case))
+    except tracing.NothingToTrace as exc:
+        raise AccountabilityError(str(exc), "staff") from None
+    strangers = [i for i in ids if i not in traced]
+    if strangers:
+        raise AccountabilityError(_("所选人员不在倒查结果中，请通过“确定责任人”逐一增加"), "staff")
+    already = set(case.parties.filter(staff_id__in=ids).values_list("staff_id", flat=True))
+    fresh = [traced[i].staff for i in ids if i not in already]
+    if not fresh:
+        raise AccountabilityError(_("%(names)s 已是本案责任人") % {
+            "names": "、".join(traced[i].staff.name for i in ids)}, "staff")
+    added = [do_add_party(case, staff=staff, responsibility=responsibility) for staff in fresh]
+    record("accountability.trace_parties", case, changes={
+        "staff": [s.pk for s in fresh], "skipped": sorted(already), "responsibility": responsibility})
+    return added
