@@ -174,8 +174,12 @@ def _link(proposal: Proposal, kind: str, target, label: str, text: str = "") -> 
 @transaction.atomic
 def do_propose_accountability(*, source: str, organ, title: str, reason: str, order=None,
                               documents: list[tuple[str, str]] = (), at: datetime | None = None,
-                              proposed_by: str = "") -> Proposal:
-    """A proposal from a source other than a red card or a complaint (those come from supervision)."""
+                              proposed_by: str = "", files: list = (), files_label: str = "",
+                              files_text: str = "") -> Proposal:
+    """A proposal from a source other than a red card or a complaint (those come from supervision).
+
+    `files`: evidence files already judged by `evidence.check`, stored with the proposal under
+    `files_label` (else each file's name)."""
     at = _at(at)
     if source not in Source.values or source in (Source.RED_CARD, Source.COMPLAINT):
         raise AccountabilityError(_("请选择来源（红牌和投诉由电子监察自动提出）"), "source")
@@ -194,7 +198,17 @@ def do_propose_accountability(*, source: str, organ, title: str, reason: str, or
         _link(proposal, Evidence.Kind.ORDER, order, str(order), order.demand)
     for label, text in documents:
         Evidence.objects.create(proposal=proposal, kind=Evidence.Kind.DOCUMENT, label=label[:200], text=text)
+    _store_evidence(files, at=at, by=proposed_by, label=files_label, text=files_text, proposal=proposal)
     return proposal
+
+
+def _store_evidence(files, **kwargs) -> list[Evidence]:
+    from . import evidence
+
+    try:
+        return evidence.store(list(files or []), **kwargs)
+    except evidence.EvidenceError as exc:
+        raise AccountabilityError(exc.message, "files") from None
 
 
 @transaction.atomic
@@ -279,13 +293,16 @@ def do_add_party(case: Case, *, responsibility: str, staff=None, organ=None) -> 
 
 
 @transaction.atomic
-def do_record_findings(case: Case, *, findings: str, at: datetime | None = None) -> Case:
+def do_record_findings(case: Case, *, findings: str, at: datetime | None = None, files: list = (),
+                       uploaded_by: str = "") -> Case:
+    """调查认定: the facts found, with the evidence files gathered for them (judged by `evidence.check`)."""
     at = _at(at)
     case = _locked_case(case)
     case.findings = _need(findings, "findings", _("请写明调查认定的事实"), 20000)
     if case.status == Status.REGISTERED and not case.parties.exists():
         raise AccountabilityError(_("调查认定前须至少确定一名责任人或责任单位"), "findings")
     set_status(case, Status.INVESTIGATED, K.INVESTIGATE, at, text=case.findings, fields=("findings",))
+    _store_evidence(files, at=at, by=uploaded_by, case=case)
     return case
 
 

@@ -1,7 +1,7 @@
 """Accountability pages, included by the project at /accountability/ (namespace "accountability")."""
 from django.urls import path
 
-from . import views, views_trace
+from . import views, views_evidence, views_trace
 
 app_name = "accountability"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("<int:pk>/trace/add/", views_trace.case_trace_add, name="case-trace-add"),
     path("proposals/<int:pk>/trace/", views_trace.proposal_trace, name="proposal-trace"),
     path("trace/<str:kind>/<int:pk>/", views_trace.incident_trace, name="incident-trace"),
+    path("evidence/<int:pk>/", views_evidence.evidence_file, name="evidence-file"),
 ]
