@@ -194,3 +194,32 @@ def test_adding_refuses_persons_outside_the_trace_bad_responsibility_and_a_case_
     # once investigated, the page no longer offers the form
     assert 'data-testid="trace-add"' not in client.get(reverse("accountability:case-trace", args=[late.acct.pk])).content.decode()
 
+
+
+def test_the_incidents_own_pages_lead_to_the_trace_for_accountability_readers_only(late, world, login):
+    pages = [reverse("approvals:case", args=[late.case.pk]), reverse("supervision:alert", args=[late.alert.pk])]
+    for url in pages:
+        mine = login(world.county_supervisor).get(url).content.decode()
+        assert 'data-testid="trace-link"' in mine and "/accountability/trace/" in mine, url
+        theirs = login(world.county_handler).get(url)
+        assert theirs.status_code == 200 and 'data-testid="trace-link"' not in theirs.content.decode(), url
+
+
+def test_the_trace_page_in_english_leaves_no_chinese_outside_the_data(late, world, acct, login):
+    import re
+
+    from xiaoneng.orgs.models import Organ, Region
+
+    client = login(world.county_supervisor)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    data = sorted({*Region.objects.values_list("name", flat=True), *Organ.objects.values_list("name", flat=True),
+                   *Staff.objects.values_list("name", flat=True), *Staff.objects.values_list("rank", flat=True),
+                   "专家评审", "TH-T-1 食品经营许可", "审查", "决定", "暗访发现窗口推诿", "简体中文", "效"} - {""},
+                  key=len, reverse=True)
+    for url in (reverse("accountability:case-trace", args=[late.acct.pk]),
+                reverse("accountability:incident-trace", args=["alert", late.alert.pk])):
+        html = client.get(url).content.decode()
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+        for name in data:
+            text = text.replace(name, " ")
+        assert not re.findall(r"[\u4e00-\u9fff]+", text), (url, re.findall(r"[\u4e00-\u9fff]+", text))
