@@ -223,3 +223,19 @@ def test_the_trace_page_in_english_leaves_no_chinese_outside_the_data(late, worl
         for name in data:
             text = text.replace(name, " ")
         assert not re.findall(r"[\u4e00-\u9fff]+", text), (url, re.findall(r"[\u4e00-\u9fff]+", text))
+
+
+def test_a_parallel_applications_sub_case_clocks_stay_with_their_own_organs(world, matters):
+    case, _code = cases.do_submit_case(matter=matters.parallel, case_no="GZ-BL-T", applicant_name="某公司",
+                                       received_at=at("2026-11-02T09:00"))
+    cases.do_accept_case(case, at=at("2026-11-03T09:00"))
+    subs = list(case.subcases.select_related("organ"))
+    for sub in subs:  # all decided at one instant, past their 45 working days
+        cases.do_decide_case(sub, outcome="granted", at=at("2027-01-20T10:00"))
+    cases.do_decide_case(case, outcome="granted", at=at("2027-01-21T10:00"))
+    (t,) = tracing.trace(case, now=at("2027-01-25T10:00"))
+    for sub in subs:
+        (row,) = [s for s in t.steps if s.what == f"{sub.organ.name} · 状态变更：已决定"]
+        assert [(c.clock.subject_id, c.kind_label) for c in row.clocks] == [(sub.pk, "并联子件时限")], sub.organ.name
+        assert row.organ == sub.organ and row.late
+    assert t.culprit.what.endswith(" · 状态变更：已决定")  # a sub-case overran first, the joint clock after

@@ -66,6 +66,7 @@ class Step:
     pending: bool = False  # a clock still open: nobody has acted yet
     culprit: bool = False
     note: str = ""
+    subject: tuple = ()  # (content type id, pk) of the record the row belongs to, to pair it with its clocks
 
     @property
     def late(self) -> bool:
@@ -156,10 +157,15 @@ def _attach(steps: list[Step], clocks: list[Clock], explicit: dict[int, Step], n
         traced = _traced_clock(clock, now, cal)
         owner = explicit.get(clock.pk)
         if owner is None and clock.state == Clock.State.STOPPED and clock.stopped_at:
-            same = [s for s in steps if s.at == clock.stopped_at and not s.pending]
-            before = [s for s in steps if s.at <= clock.stopped_at and not s.pending]
-            owner = same[0] if same else (before[-1] if before else None)
-        if owner is None:
+            # Rows of the clock's own record first: a sub-case's clock belongs to the sub-case's row, not to the
+            # application's row written at the same instant.
+            own = [s for s in steps if s.subject == (clock.subject_type_id, clock.subject_id)]
+            owner = _stopper(own, clock.stopped_at) or _stopper(steps, clock.stopped_at)
+        if owner is None and clock.state == Clock.State.STOPPED:  # stopped by nothing on record (e.g. a bare clock)
+            owner = Step(at=clock.stopped_at or now, what=_("时限停止：%(kind)s") % {"kind": traced.kind_label},
+                         organ=clock.organ)
+            steps.append(owner)
+        elif owner is None:
             owner = Step(at=clock.due_at or now, what=_("尚未完成：%(kind)s") % {"kind": traced.kind_label},
                          organ=clock.organ, pending=True, note=_("经办人尚未记录，由该机关负责"))
             pending.append(owner)
@@ -169,6 +175,13 @@ def _attach(steps: list[Step], clocks: list[Clock], explicit: dict[int, Step], n
     if first_late is not None:
         first_late.culprit = True
     return chain
+
+
+def _stopper(rows: list[Step], stopped_at: datetime) -> Step | None:
+    """The row written when the clock stopped, else the last one before it."""
+    same = [s for s in rows if s.at == stopped_at]
+    before = [s for s in rows if s.at <= stopped_at]
+    return same[0] if same else (before[-1] if before else None)
 
 
 def _match_staff(steps: list[Step]) -> None:
@@ -196,6 +209,10 @@ def _person(user, label: str) -> tuple[str, int | None]:
 
 
 # --- incidents -------------------------------------------------------------------------------------
+def _key(obj) -> tuple:
+    return (ContentType.objects.get_for_model(obj).pk, obj.pk)
+
+
 def _approval_steps(case) -> tuple[list[Step], dict[int, Step], list]:
     from xiaoneng.approvals.models import Case as ApprovalCase
 
@@ -203,17 +220,18 @@ def _approval_steps(case) -> tuple[list[Step], dict[int, Step], list]:
     steps, explicit = [], {}
     for member in family:
         prefix = f"{member.organ.name} · " if member is not case else ""
+        key = _key(member)
         if member is case:  # the correction clock counts from receipt, which has no status change of its own
-            steps.append(Step(at=case.received_at, what=_("收件"), organ=case.organ))
+            steps.append(Step(at=case.received_at, what=_("收件"), organ=case.organ, subject=key))
         for ch in member.changes.select_related("actor"):
             person, uid = _person(ch.actor, ch.actor_label)
             steps.append(Step(at=ch.at, what=prefix + _("状态变更：%(to)s") % {"to": ch.get_to_status_display()},
-                              organ=member.organ, person=person, user_id=uid, note=ch.note))
+                              organ=member.organ, person=person, user_id=uid, note=ch.note, subject=key))
         for cs in member.steps.select_related("step", "organ"):
             if cs.completed_at is None:
                 continue  # its open clock becomes the pending step
             s = Step(at=cs.completed_at, what=prefix + _("环节办结：%(name)s") % {"name": cs.step.name}, organ=cs.organ,
-                     person=cs.handler)
+                     person=cs.handler, subject=key)
             steps.append(s)
             if cs.clock_id:
                 explicit[cs.clock_id] = s
@@ -227,11 +245,11 @@ def _approval(case, now) -> Trace:
 
 
 def _complaint_steps(complaint) -> list[Step]:
-    steps = []
+    steps, key = [], _key(complaint)
     for cs in complaint.steps.select_related("actor", "organ"):
         person, uid = _person(cs.actor, cs.actor_label)
         steps.append(Step(at=cs.at, what=cs.get_kind_display(), organ=cs.organ or complaint.office, person=person,
-                          user_id=uid))
+                          user_id=uid, subject=key))
     return steps
 
 
@@ -241,7 +259,9 @@ def _complaint(complaint, now) -> Trace:
 
 
 def _order_steps(order) -> list[Step]:
-    return [Step(at=s.at, what=s.get_kind_display(), organ=order.organ, person=s.actor_label) for s in order.steps.all()]
+    key = _key(order)
+    return [Step(at=s.at, what=s.get_kind_display(), organ=order.organ, person=s.actor_label, subject=key)
+            for s in order.steps.all()]
 
 
 def _order(order, now) -> Trace:
