@@ -701,8 +701,8 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
 
 # --- responsibility tracing (责任倒查) -----------------------------------------------------------
 @transaction.atomic
-def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: str = Responsibility.DIRECT,
-                          at: datetime | None = None) -> list[Party]:
+def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: str = Responsibility.DIRECT
+                          ) -> list[Party]:
     """Add staff found by tracing the case's incidents to its persons concerned, in one step.
 
     Only persons the trace matched to a staff record may be added this way (anyone else goes through
@@ -710,7 +710,6 @@ def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: s
     is left to add."""
     from . import tracing
 
-    _at(at)
     case = _locked_case(case)
     if case.status != Status.REGISTERED:
         raise AccountabilityError(_("调查认定后不能再增加责任人"), "status")
