@@ -158,6 +158,10 @@ DEFAULTS: dict[str, object] = {
     # the next measure (and, with "leader", one for the unit's leadership), each
     # {"measure", "count", "propose", "leader": bool}; e.g. the third 效能告诫 proposes 诫勉.
     "accountability_escalation": [],
+    # Evidence files on a proposal or with the findings (PDF, JPEG, PNG, judged by their content):
+    # at most this many per submission, each at most this size.
+    "accountability_evidence_max_count": 5,
+    "accountability_evidence_max_bytes": 10 * 1024 * 1024,
 }
 
 

@@ -39,6 +39,7 @@ from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
 from . import measures as M
+from . import notices
 from .models import (
     Appeal,
     Case,
@@ -96,7 +97,8 @@ def _locked_case(case: Case) -> Case:
 
 
 def _locked_party(party: Party) -> Party:
-    return Party.objects.select_for_update(of=("self",)).select_related("case", "staff").get(pk=party.pk)
+    return Party.objects.select_for_update(of=("self",)).select_related("case__deciding_organ", "staff__user").get(
+        pk=party.pk)
 
 
 def _new_number(at: datetime) -> str:
@@ -159,8 +161,12 @@ def _link(proposal: Proposal, kind: str, target, label: str, text: str = "") -> 
 @transaction.atomic
 def do_propose_accountability(*, source: str, organ, title: str, reason: str, order=None,
                               documents: list[tuple[str, str]] = (), at: datetime | None = None,
-                              proposed_by: str = "") -> Proposal:
-    """A proposal from a source other than a red card or a complaint (those come from supervision)."""
+                              proposed_by: str = "", files: list = (), files_label: str = "",
+                              files_text: str = "") -> Proposal:
+    """A proposal from a source other than a red card or a complaint (those come from supervision).
+
+    `files`: evidence files already judged by `evidence.check`, stored with the proposal under
+    `files_label` (else each file's name)."""
     at = _at(at)
     if source not in Source.values or source in (Source.RED_CARD, Source.COMPLAINT):
         raise AccountabilityError(_("请选择来源（红牌和投诉由电子监察自动提出）"), "source")
@@ -179,7 +185,17 @@ def do_propose_accountability(*, source: str, organ, title: str, reason: str, or
         _link(proposal, Evidence.Kind.ORDER, order, str(order), order.demand)
     for label, text in documents:
         Evidence.objects.create(proposal=proposal, kind=Evidence.Kind.DOCUMENT, label=label[:200], text=text)
+    _store_evidence(files, at=at, by=proposed_by, label=files_label, text=files_text, proposal=proposal)
     return proposal
+
+
+def _store_evidence(files, **kwargs) -> list[Evidence]:
+    from . import evidence
+
+    try:
+        return evidence.store(list(files or []), **kwargs)
+    except evidence.EvidenceError as exc:
+        raise AccountabilityError(exc.message, "files") from None
 
 
 @transaction.atomic
@@ -264,13 +280,16 @@ def do_add_party(case: Case, *, responsibility: str, staff=None, organ=None) -> 
 
 
 @transaction.atomic
-def do_record_findings(case: Case, *, findings: str, at: datetime | None = None) -> Case:
+def do_record_findings(case: Case, *, findings: str, at: datetime | None = None, files: list = (),
+                       uploaded_by: str = "") -> Case:
+    """调查认定: the facts found, with the evidence files gathered for them (judged by `evidence.check`)."""
     at = _at(at)
     case = _locked_case(case)
     case.findings = _need(findings, "findings", _("请写明调查认定的事实"), 20000)
     if case.status == Status.REGISTERED and not case.parties.exists():
         raise AccountabilityError(_("调查认定前须至少确定一名责任人或责任单位"), "findings")
     set_status(case, Status.INVESTIGATED, K.INVESTIGATE, at, text=case.findings, fields=("findings",))
+    _store_evidence(files, at=at, by=uploaded_by, case=case)
     return case
 
 
@@ -310,6 +329,7 @@ def do_notify_party(party: Party, *, measure: str, months: int | None = None, at
     step(case, K.NOTIFY, at, text=f"{party.name}：{m.label}", data={"party": party.pk, "name": party.name, "measure": measure,
                                                                    "months": party.notified_months})
     _advance_when_all(case, lambda p: p.notified_at is not None, Status.NOTIFIED, K.NOTIFY, at)
+    notices.notified(party)
     return party
 
 
@@ -464,6 +484,7 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
                 _("组织调整落实期限：%(name)s") % {"name": party.name},
                 _("组织调整在作出决定后 %(n)d 个月内落实（问责条例）") % {"n": adjust})
             party.save(update_fields=["adjustment_clock"])
+    notices.decided(case, parties)
     return case
 
 
@@ -520,6 +541,7 @@ def do_serve_case(case: Case, *, at: datetime | None = None) -> Case:
         raise AccountabilityError(_("送达时间早于决定时间"), "at")
     case.served_at = at
     set_status(case, Status.SERVED, K.SERVE, at, fields=("served_at",))
+    notices.served(case, list(case.parties.select_related("staff__user")))
     return case
 
 
@@ -660,4 +682,45 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     if outcome == Appeal.Outcome.REVOKED and party.case.announcement_scope:
         text += _("；在原公布范围（%(scope)s）内为其恢复名誉、消除影响") % {"scope": party.case.announcement_scope}
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
+    notices.appeal_decided(appeal, party)
     return appeal
+
+
+# --- responsibility tracing (责任倒查) -----------------------------------------------------------
+@transaction.atomic
+def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: str = Responsibility.DIRECT
+                          ) -> list[Party]:
+    """Add staff found by tracing the case's incidents to its persons concerned, in one step.
+
+    Only persons the trace matched to a staff record may be added this way (anyone else goes through
+    `do_add_party`); one already concerned is left as they are and named in the refusal when nobody
+    is left to add."""
+    from . import tracing
+
+    case = _locked_case(case)
+    if case.status != Status.REGISTERED:
+        raise AccountabilityError(_("调查认定后不能再增加责任人"), "status")
+    if responsibility not in (Responsibility.DIRECT, Responsibility.MAIN_LEADER, Responsibility.IMPORTANT_LEADER):
+        raise AccountabilityError(_("个人的责任类型应为直接责任、主要领导责任或重要领导责任"), "responsibility")
+    try:
+        ids = sorted({int(i) for i in staff_ids or []})
+    except (TypeError, ValueError):
+        raise AccountabilityError(_("请选择倒查到的人员"), "staff") from None
+    if not ids:
+        raise AccountabilityError(_("请至少选择一名倒查到的人员"), "staff")
+    try:
+        traced = tracing.traced_staff(tracing.trace(case))
+    except tracing.NothingToTrace as exc:
+        raise AccountabilityError(str(exc), "staff") from None
+    strangers = [i for i in ids if i not in traced]
+    if strangers:
+        raise AccountabilityError(_("所选人员不在倒查结果中，请通过“确定责任人”逐一增加"), "staff")
+    already = set(case.parties.filter(staff_id__in=ids).values_list("staff_id", flat=True))
+    fresh = [traced[i].staff for i in ids if i not in already]
+    if not fresh:
+        raise AccountabilityError(_("%(names)s 已是本案责任人") % {
+            "names": "、".join(traced[i].staff.name for i in ids)}, "staff")
+    added = [do_add_party(case, staff=staff, responsibility=responsibility) for staff in fresh]
+    record("accountability.trace_parties", case, changes={
+        "staff": [s.pk for s in fresh], "skipped": sorted(already), "responsibility": responsibility})
+    return added

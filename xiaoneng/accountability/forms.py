@@ -19,6 +19,8 @@ from xiaoneng.web.forms import RecordActionForm
 
 from . import actions
 from . import measures as M
+from .evidence import EvidenceFilesField
+from .evidence import help_text as evidence_help_text
 from .models import Appeal, Party, Proposal, ProposalStatus, Responsibility, Source, Status, Tolerance
 
 FIELD_WORDS = {"status": _("案件状态"), "measures": _("问责方式"), "at": _("时间")}
@@ -202,14 +204,21 @@ class AddPartyForm(ActionForm):
 
 class FindingsForm(ActionForm):
     action, title = "findings", _("调查认定")
+    multipart = True
     findings = _text(_("调查认定的事实"), rows=5, help_text=_("事实、证据和各责任人的责任"))
+    files = EvidenceFilesField(label=_("证据文件（可不传）"))
+
+    def setup(self):
+        self.fields["files"].help_text = evidence_help_text()
 
     @classmethod
     def available(cls, case, *args):
         return case.status == Status.REGISTERED
 
     def perform(self, case):
-        return actions.do_record_findings(case, findings=self.cleaned_data["findings"])
+        return actions.do_record_findings(case, findings=self.cleaned_data["findings"],
+                                          files=self.cleaned_data["files"] or [],
+                                          uploaded_by=getattr(self.user, "username", ""))
 
 
 class NotifyForm(_PartyForm):
@@ -483,6 +492,7 @@ class NewProposalForm(forms.Form):
     reason = _text(_("问责建议理由"), rows=4)
     document = forms.CharField(label=_("证据材料名称"), required=False, max_length=200)
     document_text = _text(_("证据材料说明"), required=False)
+    files = EvidenceFilesField(label=_("证据文件（可不传）"))
 
     def __init__(self, *args, user, **kwargs):
         from xiaoneng.orgs import access
@@ -494,6 +504,7 @@ class NewProposalForm(forms.Form):
             "region_code", "name")
         self.fields["order"].queryset = access.scoped(
             SupervisionOrder.objects.select_related("organ"), user, "accountability.manage").order_by("-opened_at")
+        self.fields["files"].help_text = evidence_help_text()
 
     def clean(self):
         data = super().clean()
@@ -503,7 +514,10 @@ class NewProposalForm(forms.Form):
 
     def perform(self):
         d = self.cleaned_data
-        documents = [(d["document"], d["document_text"])] if d["document"] else []
+        files = d["files"] or []
+        # With files, the name and description typed belong to them; without, they are a described document.
+        documents = [(d["document"], d["document_text"])] if d["document"] and not files else []
         return actions.do_propose_accountability(
             source=d["source"], organ=d["organ"], title=d["title"], reason=d["reason"], order=d["order"],
-            documents=documents, proposed_by=getattr(self.user, "username", ""))
+            documents=documents, proposed_by=getattr(self.user, "username", ""), files=files,
+            files_label=d["document"], files_text=d["document_text"])

@@ -79,7 +79,9 @@ class Proposal(models.Model):
 
 
 class Evidence(models.Model):
-    """One link of a proposal's evidence chain: a record of the platform, or a document."""
+    """One link of a proposal's evidence chain (or of a case's findings): a record of the platform, or a
+    document — described, or uploaded as a file (PDF, JPEG, PNG judged by content, stored under a random
+    name, served only through the scoped download view with its hash checked)."""
 
     class Kind(models.TextChoices):
         ALERT = "alert", _("监察预警")
@@ -89,7 +91,9 @@ class Evidence(models.Model):
         DOCUMENT = "document", _("材料")
         CASE = "case", _("问责案件")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="evidence")
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
+    # Evidence gathered for the findings (调查认定) belongs to the case, not to one of its proposals.
+    case = models.ForeignKey("Case", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     label = models.CharField(_("名称"), max_length=200)
     text = models.TextField(_("说明"), blank=True)
@@ -97,9 +101,23 @@ class Evidence(models.Model):
     target_id = models.BigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
     attachment = models.FileField(_("附件"), upload_to="accountability/%Y/%m/", blank=True)
+    file_name = models.CharField(_("文件名"), max_length=100, blank=True)  # as uploaded, for display only
+    content_type = models.CharField(max_length=40, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), null=True, blank=True)
+    uploaded_by = models.CharField(_("上传人"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(proposal__isnull=False) | models.Q(case__isnull=False),
+                                   name="acct_evidence_proposal_or_case"),
+        ]
+
+    @property
+    def type_label(self) -> str:
+        return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}.get(self.content_type, "")
 
 
 class Status(models.TextChoices):

@@ -1,7 +1,7 @@
 """Accountability pages, included by the project at /accountability/ (namespace "accountability")."""
 from django.urls import path
 
-from . import views
+from . import views, views_evidence, views_trace
 
 app_name = "accountability"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("proposals/new/", views.proposal_new, name="proposal-new"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:pk>/act/<str:action>/", views.proposal_act, name="proposal-act"),
+    # 责任倒查
+    path("<int:pk>/trace/", views_trace.case_trace, name="case-trace"),
+    path("<int:pk>/trace/add/", views_trace.case_trace_add, name="case-trace-add"),
+    path("proposals/<int:pk>/trace/", views_trace.proposal_trace, name="proposal-trace"),
+    path("trace/<str:kind>/<int:pk>/", views_trace.incident_trace, name="incident-trace"),
+    path("evidence/<int:pk>/", views_evidence.evidence_file, name="evidence-file"),
 ]

@@ -159,7 +159,7 @@ def proposal_new(request):
     """A proposal by hand (暗访, inspection or audit, leader's instruction, failed order, other)."""
     if not access.has_perm(request.user, MANAGE):
         raise Http404
-    form = NewProposalForm(request.POST or None, user=request.user)
+    form = NewProposalForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -244,6 +244,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
         "clocks": clocks,
         "phase": PHASE_LABELS.get(phase, ""),
         "proposals": list(case.proposals.all()),
+        "evidence": list(case.evidence.all()),
         "timeline": [Entry(s.at, str(s.get_kind_display()), step_details(s),
                            actor=actor_name(s.actor_label, s.actor) or "—", note=status_note(s), kind=s.kind)
                      for s in steps],
@@ -267,7 +268,7 @@ def _run(request, obj, action, registry, lock, revision):
         raise Http404
     if not may_manage(request.user, obj):
         raise PermissionDenied
-    form = form_class(request.POST, obj=obj, user=request.user)
+    form = form_class(request.POST, request.FILES, obj=obj, user=request.user)
     valid = form.is_valid()
     with transaction.atomic():
         locked = lock(obj)

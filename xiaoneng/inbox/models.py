@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     DEADLINE = "deadline", _("临近到期")
     REMINDER = "reminder", _("催办")
     EXTENSION = "extension", _("延期审批")
+    # The persons concerned by an accountability case (and their organ's leaders): notice, decision, appeals.
+    ACCOUNTABILITY = "acct", _("效能问责")
 
 
 class Channel(models.TextChoices):
