@@ -6,14 +6,14 @@ it names, so bad input is a message on the page, never a 500, and changes nothin
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xiaoneng.orgs.filters import ScopedRegionFilterForm
+from xiaoneng.orgs.filters import DatedFilterForm
 from xiaoneng.orgs.models import Organ, Staff
 from xiaoneng.web.forms import RecordActionForm
 
@@ -31,38 +31,9 @@ def _text(label, rows=3, required=True, help_text=""):
                            widget=forms.Textarea(attrs={"rows": rows}))
 
 
-def _start_of(day):
-    return datetime.combine(day, time(0), timezone.get_current_timezone())
-
-
 # --- list filters ------------------------------------------------------------------------------
-class _Filter(ScopedRegionFilterForm):
-    date_field = ""
-    organ = forms.ModelChoiceField(label=_("涉及机关"), required=False, queryset=Organ.objects.none(),
-                                   empty_label=_("全部机关"))
-    date_from = forms.DateField(label=_("日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("日期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, data=None, *, user, regions, organs):
-        super().__init__(data, user=user, regions=regions)
-        self.fields["organ"].queryset = organs
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("结束日期早于开始日期"))
-        return data
-
-    def filter(self, queryset):
-        queryset = super().filter(queryset)
-        data = self.cleaned_data
-        if data["organ"]:
-            queryset = queryset.filter(organ__path__under=data["organ"].path)
-        if data.get("date_from"):
-            queryset = queryset.filter(**{f"{self.date_field}__gte": _start_of(data["date_from"])})
-        if data.get("date_to"):
-            queryset = queryset.filter(**{f"{self.date_field}__lt": _start_of(data["date_to"] + timedelta(days=1))})
-        return queryset
+class _Filter(DatedFilterForm):
+    organ_label = _("涉及机关")
 
 
 class CaseFilterForm(_Filter):

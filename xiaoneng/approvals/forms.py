@@ -8,8 +8,6 @@ the action names, so a bad request is a message on the page, never a 500.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.db.models import Exists, F, OuterRef, Q
@@ -20,7 +18,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
 from xiaoneng.web.forms import RecordActionForm
-from xiaoneng.web.lists import FilterForm
+from xiaoneng.web.lists import FilterForm, date_input, on_days
 
 from . import actions
 from .models import Case, Matter, MatterKind, Outcome, Status
@@ -54,14 +52,6 @@ def overdue_q(now) -> Q:
 
 
 # --- list filters ------------------------------------------------------------------------
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
-def _start_of(day):
-    return datetime.combine(day, time(0), timezone.get_current_timezone())
-
-
 class CaseFilterForm(FilterForm):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
     organ = forms.ModelChoiceField(label=_("办理机关"), required=False, queryset=Organ.objects.none(),
@@ -70,8 +60,8 @@ class CaseFilterForm(FilterForm):
                                     empty_label=_("全部事项"))
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *Status.choices])
     risk = forms.ChoiceField(label=_("时限"), required=False, choices=RISK_CHOICES)
-    received_from = forms.DateField(label=_("收件日期自"), required=False, widget=_date_input())
-    received_to = forms.DateField(label=_("收件日期至"), required=False, widget=_date_input())
+    received_from = forms.DateField(label=_("收件日期自"), required=False, widget=date_input())
+    received_to = forms.DateField(label=_("收件日期至"), required=False, widget=date_input())
 
     def __init__(self, data=None, *, user, perm: str):
         super().__init__(data)
@@ -111,10 +101,7 @@ class CaseFilterForm(FilterForm):
             queryset = queryset.filter(at_risk_q(now)).exclude(overdue_q(now))
         elif data["risk"] == "on_time":
             queryset = queryset.exclude(at_risk_q(now)).exclude(overdue_q(now))
-        if data.get("received_from"):
-            queryset = queryset.filter(received_at__gte=_start_of(data["received_from"]))
-        if data.get("received_to"):
-            queryset = queryset.filter(received_at__lt=_start_of(data["received_to"] + timedelta(days=1)))
+        queryset = on_days(queryset, "received_at", data.get("received_from"), data.get("received_to"))
         # A sub-case whose application is in the same result is shown under it, not twice.
         return queryset.exclude(parent_id__in=queryset.values("pk"))
 

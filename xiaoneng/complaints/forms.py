@@ -9,8 +9,6 @@ in `perform`; the view turns a ComplaintError into an error on the field it name
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -21,7 +19,7 @@ from xiaoneng.conf import rule
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ, Region
 from xiaoneng.web.forms import RecordActionForm, place_action_error
-from xiaoneng.web.lists import FilterForm
+from xiaoneng.web.lists import FilterForm, date_input, on_days
 
 from . import actions, masking
 from . import identity as ident
@@ -42,14 +40,6 @@ VIEW_PERM = "complaint.view"
 # --- list filter -------------------------------------------------------------------------
 DEADLINE_CHOICES = [("", _("全部")), ("overdue", _("已超期")), ("near", _("临近到期"))]
 YES_NO = [("", _("全部")), ("yes", _("是")), ("no", _("否"))]
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
-def start_of(day) -> datetime:
-    return datetime.combine(day, time(0), timezone.get_current_timezone())
 
 
 def _open_clock(now) -> Q:
@@ -87,8 +77,8 @@ class ComplaintFilterForm(FilterForm):
     deadline = forms.ChoiceField(label=_("时限"), required=False, choices=DEADLINE_CHOICES)
     duplicate = forms.ChoiceField(label=_("疑似重复"), required=False, choices=YES_NO)
     anonymous = forms.ChoiceField(label=_("匿名"), required=False, choices=YES_NO)
-    received_from = forms.DateField(label=_("登记日期自"), required=False, widget=_date_input())
-    received_to = forms.DateField(label=_("登记日期至"), required=False, widget=_date_input())
+    received_from = forms.DateField(label=_("登记日期自"), required=False, widget=date_input())
+    received_to = forms.DateField(label=_("登记日期至"), required=False, widget=date_input())
 
     def __init__(self, data=None, *, user, perm: str = VIEW_PERM):
         super().__init__(data)
@@ -131,10 +121,7 @@ class ComplaintFilterForm(FilterForm):
             queryset = queryset.filter(possible_duplicate__isnull=data["duplicate"] == "no")
         if data["anonymous"]:
             queryset = queryset.filter(anonymous=data["anonymous"] == "yes")
-        if data.get("received_from"):
-            queryset = queryset.filter(received_at__gte=start_of(data["received_from"]))
-        if data.get("received_to"):
-            queryset = queryset.filter(received_at__lt=start_of(data["received_to"] + timedelta(days=1)))
+        queryset = on_days(queryset, "received_at", data.get("received_from"), data.get("received_to"))
         return queryset
 
 
@@ -496,8 +483,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 
 class StatsFilterForm(forms.Form):
-    received_from = forms.DateField(label=_("登记日期自"), required=False, widget=_date_input())
-    received_to = forms.DateField(label=_("登记日期至"), required=False, widget=_date_input())
+    received_from = forms.DateField(label=_("登记日期自"), required=False, widget=date_input())
+    received_to = forms.DateField(label=_("登记日期至"), required=False, widget=date_input())
 
     def clean(self):
         data = super().clean()
@@ -507,8 +494,5 @@ class StatsFilterForm(forms.Form):
 
     def filter(self, queryset):
         data = self.cleaned_data
-        if data.get("received_from"):
-            queryset = queryset.filter(received_at__gte=start_of(data["received_from"]))
-        if data.get("received_to"):
-            queryset = queryset.filter(received_at__lt=start_of(data["received_to"] + timedelta(days=1)))
+        queryset = on_days(queryset, "received_at", data.get("received_from"), data.get("received_to"))
         return queryset

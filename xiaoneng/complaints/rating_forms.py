@@ -7,8 +7,6 @@ the rating allows it (`available`) and calls exactly one function of `ratings.py
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -19,21 +17,13 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ
 from xiaoneng.web.forms import RecordActionForm, place_action_error
-from xiaoneng.web.lists import FilterForm
+from xiaoneng.web.lists import FilterForm, date_input, on_days
 
 from . import ratings
 from .identity import Identity
 from .models import BAD_LEVELS, SUB_INDICATORS, Rating, RatingKind, RatingStatus, Satisfaction
 
 S = RatingStatus
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
-def start_of(day):
-    return datetime.combine(day, time(0), timezone.get_current_timezone())
 
 
 def overdue_q(now) -> Q:
@@ -54,10 +44,7 @@ class DateRangeMixin:
 
     def in_range(self, queryset):
         data = self.cleaned_data
-        if data.get("date_from"):
-            queryset = queryset.filter(rated_at__gte=start_of(data["date_from"]))
-        if data.get("date_to"):
-            queryset = queryset.filter(rated_at__lt=start_of(data["date_to"] + timedelta(days=1)))
+        queryset = on_days(queryset, "rated_at", data.get("date_from"), data.get("date_to"))
         if data.get("kind"):
             queryset = queryset.filter(kind=data["kind"])
         return queryset
@@ -72,8 +59,8 @@ class RatingFilterForm(DateRangeMixin, FilterForm):
     matter = forms.ModelChoiceField(label=_("事项"), required=False, queryset=Matter.objects.none(),
                                     empty_label=_("全部事项"))
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *S.choices])
-    date_from = forms.DateField(label=_("评价日期自"), required=False, widget=_date_input())
-    date_to = forms.DateField(label=_("评价日期至"), required=False, widget=_date_input())
+    date_from = forms.DateField(label=_("评价日期自"), required=False, widget=date_input())
+    date_to = forms.DateField(label=_("评价日期至"), required=False, widget=date_input())
     bad = forms.BooleanField(label=_("只看差评"), required=False)
     overdue = forms.BooleanField(label=_("整改超期"), required=False)
 

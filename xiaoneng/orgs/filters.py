@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.lib.codes import normalise_region_code
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import PREFIX_LENGTH, Organ, OrganKind, Region
-from xiaoneng.web.lists import FilterForm
+from xiaoneng.web.lists import FilterForm, date_input, on_days
 
 PERM = "org.view"
 # How many levels below the user's highest scope the tree and the region menu show.
@@ -187,3 +187,32 @@ class StaffFilterForm(ScopedRegionFilterForm):
         elif data["status"] == "inactive":
             queryset = queryset.filter(is_active=False)
         return queryset
+
+
+class DatedFilterForm(ScopedRegionFilterForm):
+    """Search, region, organ (and the organs below it) and a date range on `date_field`."""
+
+    date_field = ""
+    organ_label = _("机关")
+    organ = forms.ModelChoiceField(label=_("机关"), required=False, queryset=Organ.objects.none(),
+                                   empty_label=_("全部机关"))
+    date_from = forms.DateField(label=_("日期自"), required=False, widget=date_input())
+    date_to = forms.DateField(label=_("日期至"), required=False, widget=date_input())
+
+    def __init__(self, data=None, *, user, regions, organs):
+        super().__init__(data, user=user, regions=regions)
+        self.fields["organ"].queryset = organs
+        self.fields["organ"].label = self.organ_label
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("结束日期早于开始日期"))
+        return data
+
+    def filter(self, queryset):
+        queryset = super().filter(queryset)
+        data = self.cleaned_data
+        if data["organ"]:
+            queryset = queryset.filter(organ__path__under=data["organ"].path)
+        return on_days(queryset, self.date_field, data.get("date_from"), data.get("date_to"))

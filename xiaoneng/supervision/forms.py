@@ -10,7 +10,6 @@ on the field it names, so a bad request is a message on the page, never a 500.
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime, time, timedelta
 from functools import lru_cache
 
 from django import forms
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule as conf_rule
-from xiaoneng.orgs.filters import ScopedRegionFilterForm
+from xiaoneng.orgs.filters import DatedFilterForm
 from xiaoneng.orgs.models import Organ
 from xiaoneng.web.forms import RecordActionForm, place_action_error
 
@@ -107,14 +106,6 @@ def _attachment_field(label=None):
 
 
 # --- list filters ------------------------------------------------------------------------
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
-def _start_of(day):
-    return datetime.combine(day, time(0), timezone.get_current_timezone())
-
-
 @lru_cache(maxsize=1)
 def _rules():
     return load_all()
@@ -140,38 +131,7 @@ def late_clocks_q(now, prefix: str = "clock__") -> Q:
     )
 
 
-class _DatedFilterForm(ScopedRegionFilterForm):
-    """Search, region, organ (and the organs below it) and a date range."""
-
-    date_field = ""
-    organ = forms.ModelChoiceField(label=_("机关"), required=False, queryset=Organ.objects.none(),
-                                   empty_label=_("全部机关"))
-    date_from = forms.DateField(label=_("日期自"), required=False, widget=_date_input())
-    date_to = forms.DateField(label=_("日期至"), required=False, widget=_date_input())
-
-    def __init__(self, data=None, *, user, regions, organs):
-        super().__init__(data, user=user, regions=regions)
-        self.fields["organ"].queryset = organs
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("结束日期早于开始日期"))
-        return data
-
-    def filter(self, queryset):
-        queryset = super().filter(queryset)
-        data = self.cleaned_data
-        if data["organ"]:
-            queryset = queryset.filter(organ__path__under=data["organ"].path)
-        if data.get("date_from"):
-            queryset = queryset.filter(**{f"{self.date_field}__gte": _start_of(data["date_from"])})
-        if data.get("date_to"):
-            queryset = queryset.filter(**{f"{self.date_field}__lt": _start_of(data["date_to"] + timedelta(days=1))})
-        return queryset
-
-
-class AlertFilterForm(_DatedFilterForm):
+class AlertFilterForm(DatedFilterForm):
     search_placeholder = _("对象或情况")
     date_field = "raised_at"
     level = forms.ChoiceField(label=_("等级"), required=False, choices=[("", _("全部等级")), *Level.choices])
@@ -210,7 +170,7 @@ OPEN_ALERT = [AlertStatus.RAISED, AlertStatus.EXPLAINED, AlertStatus.APPEALED]
 YES_NO = [("", _("全部")), ("yes", _("是")), ("no", _("否"))]
 
 
-class OrderFilterForm(_DatedFilterForm):
+class OrderFilterForm(DatedFilterForm):
     search_placeholder = _("督办编号或事项")
     date_field = "opened_at"
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *OrderStatus.choices])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -110,6 +111,25 @@ class FilterForm(forms.Form):
 
     def filter(self, queryset):
         return queryset
+
+
+def date_input():
+    """A date field's widget: the browser's own date picker."""
+    return forms.DateInput(attrs={"type": "date"})
+
+
+def on_days(queryset, field: str, first=None, last=None):
+    """Rows whose moment `field` falls on the local days `first` to `last`, both included (either may be None).
+
+    Days are the platform's time zone: a case received at 23:30 on 12-01 in Beijing is on 12-01, not on
+    the UTC day it is stored under.
+    """
+    zone = timezone.get_current_timezone()
+    if first:
+        queryset = queryset.filter(**{f"{field}__gte": datetime.combine(first, time(0), zone)})
+    if last:
+        queryset = queryset.filter(**{f"{field}__lt": datetime.combine(last + timedelta(days=1), time(0), zone)})
+    return queryset
 
 
 def reverse_order(fields: Iterable[str]) -> tuple[str, ...]:
