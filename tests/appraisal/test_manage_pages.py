@@ -95,7 +95,7 @@ def test_the_grid_saves_every_cell_or_none_and_names_each_wrong_cell(land, manua
     assert response.status_code == 400
     html = response.content.decode()
     assert "“九十”不是数字" in html and "有 1 处填写有误，均未保存" in html
-    assert f'value="96.5"' in html  # what was typed is kept
+    assert 'value="96.5"' in html  # what was typed is kept
     assert not ManualValue.objects.exists()
     response = client.post(url, {cell(manual, th, "value"): "96.5", cell(manual, th, "evidence"): "年度目标考核表",
                                  cell(manual, yx, "value"): "88", cell(manual, yx, "evidence"): " "})
