@@ -185,3 +185,14 @@ def test_an_outsider_reaches_none_of_the_working_pages(provisional, manual, logi
         assert provisional.w.tianhe_bureau.name not in page
     assert OrganClass.objects.get().name == "区县市场监管局"
     assert Objection.objects.get().status == ObjectionStatus.PENDING and not ManualValue.objects.exists()
+
+
+def test_the_working_pages_speak_english_when_asked(provisional, manual, login, client):
+    login(provisional.w.appraisal_officer)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    grid = client.get(reverse("appraisal:manual", args=[provisional.period.pk])).content.decode()
+    assert "Manual indicator values" in grid and "人工指标填报" not in grid
+    response = client.post(reverse("appraisal:objection", args=[provisional.objection.pk]), {"upheld": "no"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Reasons for the decision" in html and "请写明决定理由" not in html
+    assert "New appraisal class" in client.get(reverse("appraisal:classes")).content.decode()
