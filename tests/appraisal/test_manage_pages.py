@@ -196,3 +196,22 @@ def test_the_working_pages_speak_english_when_asked(provisional, manual, login, 
     html = response.content.decode()
     assert response.status_code == 400 and "Reasons for the decision" in html and "请写明决定理由" not in html
     assert "New appraisal class" in client.get(reverse("appraisal:classes")).content.decode()
+
+
+def test_the_offices_home_panel_costs_the_same_queries_however_many_periods(land, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(land.w.appraisal_officer)
+
+    def home_queries():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("home")).content.decode()
+        return len(queries), html
+
+    one, html = home_queries()
+    assert f'data-period="{land.period.pk}"' in html
+    for year in (2027, 2028):
+        actions.do_activate_scheme(actions.do_copy_scheme(land.scheme, year=year))
+    three, html = home_queries()
+    assert html.count("data-period=") == 3 and three == one

@@ -22,7 +22,7 @@ from xiaoneng.orgs.models import Organ, Region
 from xiaoneng.web.lists import Column, FilterForm, ListPage
 
 from . import actions
-from .models import ManualValue, Objection, OrganClass, Period, PeriodStatus, Source
+from .models import ManualValue, Objection, ObjectionStatus, OrganClass, Period, PeriodStatus, Source
 from .views import APPRAISE, OWN, _may_appraise, _name
 
 P = PeriodStatus
@@ -164,7 +164,7 @@ def manual_values(request, pk):
     if period.status in (P.OPEN, P.CLOSED):
         editable = {o.pk for o in organs}
     elif period.status == P.PROVISIONAL:
-        editable = set(Objection.objects.filter(result__period=period, status="upheld")
+        editable = set(Objection.objects.filter(result__period=period, status=ObjectionStatus.UPHELD)
                        .values_list("result__organ_id", flat=True))
     else:
         editable = set()
