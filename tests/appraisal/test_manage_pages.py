@@ -42,6 +42,11 @@ def test_the_office_creates_a_class_from_the_organs_of_a_region_it_picked(land, 
     assert response.status_code == 302 and response["Location"] == reverse("appraisal:class-edit", args=[made.pk])
     assert set(made.organs.all()) == {land.w.tianhe_bureau, land.w.tianhe_station}
     assert made.region == land.w.tianhe
+    from xiaoneng.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="appraisal.class_organs", object_id=str(made.pk))
+    assert entry.changes["added"] == sorted([land.w.tianhe_bureau.pk, land.w.tianhe_station.pk])
+    assert entry.actor == land.w.appraisal_officer
 
 
 def test_a_class_without_a_name_or_with_a_taken_name_is_refused_per_field(land, login):

@@ -79,6 +79,8 @@ def do_create_class(*, name: str, region, organs) -> OrganClass:
         raise AppraisalError(_("机关不在本区划内：%(n)s") % {"n": "、".join(outside)}, "organs")
     cls = OrganClass.objects.create(name=name, region=region)
     cls.organs.set(organs)
+    # The row's own audit entry comes from track(); the organs (many-to-many) are not in it.
+    record("appraisal.class_organs", cls, changes={"added": sorted(o.pk for o in organs), "removed": []})
     return cls
 
 
