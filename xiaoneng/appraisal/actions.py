@@ -40,6 +40,7 @@ from .workflow import set_status
 
 P = PeriodStatus
 OBJECTION_CLOCK = "appraisal.objection"
+MANUAL_LIMIT = Decimal(10) ** 9
 
 
 class AppraisalError(ActionError):
@@ -62,6 +63,8 @@ def do_create_class(*, name: str, region, organs) -> OrganClass:
         raise AppraisalError(_("机关不在本区划内：%(n)s") % {"n": "、".join(outside)}, "organs")
     cls = OrganClass.objects.create(name=name, region=region)
     cls.organs.set(organs)
+    # The row's own audit entry comes from track(); the organs (many-to-many) are not in it.
+    record("appraisal.class_organs", cls, changes={"added": sorted(o.pk for o in organs), "removed": []})
     return cls
 
 
@@ -177,23 +180,35 @@ def do_enter_manual_value(period: Period, *, indicator: Indicator, organ, value,
                           entered_by: str = "", at: datetime | None = None) -> ManualValue:
     at = _at(at)
     period = _locked(period)
-    if period.status not in (P.OPEN, P.CLOSED):
+    if period.status not in (P.OPEN, P.CLOSED) and not _correction_allowed(period, organ):
         raise AppraisalError(_("结果已计算，不能再填报；请通过异议更正"), "value")
     if indicator.scheme_id != period.scheme_id or indicator.source != Source.MANUAL:
         raise AppraisalError(_("该指标不是本方案的人工填报指标"), "indicator")
     if not period.scheme.organ_class.organs.filter(pk=organ.pk).exists():
         raise AppraisalError(_("该机关不在本考评类别中"), "organ")
+    if value is None or not str(value).strip():
+        raise AppraisalError(_("请填写数值"), "value")
     evidence = _need(evidence, "evidence", _("请附佐证材料说明"))
     try:
-        value = Decimal(str(value))
+        value = Decimal(str(value).strip())
         if not value.is_finite():
             raise ArithmeticError
     except ArithmeticError:
-        raise AppraisalError(_("数值无效"), "value") from None
+        raise AppraisalError(_("“%(v)s”不是数字") % {"v": str(value)[:20]}, "value") from None
+    # The column holds 14 digits, 4 after the point: say so rather than let the database refuse.
+    if abs(value) >= MANUAL_LIMIT or value != value.quantize(Decimal("0.0001")):
+        raise AppraisalError(_("数值超出范围：绝对值小于 10 亿，最多 4 位小数"), "value")
     mv, _created = ManualValue.objects.update_or_create(
         period=period, indicator=indicator, organ=organ,
         defaults={"value": value, "evidence": evidence, "entered_by": entered_by[:150], "entered_at": at})
     return mv
+
+
+def _correction_allowed(period: Period, organ) -> bool:
+    """After computation a manual value is corrected only to act on the organ's upheld objection,
+    while the results are provisional (then the office recomputes)."""
+    return period.status == P.PROVISIONAL and Objection.objects.filter(
+        result__period=period, result__organ=organ, status=ObjectionStatus.UPHELD).exists()
 
 
 @transaction.atomic
@@ -291,3 +306,74 @@ def do_publish_results(period: Period, *, at: datetime | None = None) -> Period:
             clocks.do_stop_clock(clock, at=max(at, clock.start_at))
         period.objection_clock = Clock.objects.get(pk=clock.pk)
     return period
+
+
+# --- classes edited, manual values entered as a grid ---------------------------------------------
+@transaction.atomic
+def do_edit_class(organ_class: OrganClass, *, name: str, organs) -> OrganClass:
+    """Rename a class or change its organs. Not while a period of the class is computed or provisional:
+    the announced results would no longer match the class (published results are frozen anyway)."""
+    organ_class = OrganClass.objects.select_for_update().get(pk=organ_class.pk)
+    name = _need(name, "name", _("请填写类别名称"), 60)
+    if OrganClass.objects.filter(region_id=organ_class.region_id, name=name).exclude(pk=organ_class.pk).exists():
+        raise AppraisalError(_("本区划已有名为“%(n)s”的考评类别") % {"n": name}, "name")
+    organs = list(organs)
+    outside = [o.name for o in organs if not o.region_code.startswith(organ_class.region.prefix)]
+    if outside:
+        raise AppraisalError(_("机关不在本区划内：%(n)s") % {"n": "、".join(outside)}, "organs")
+    before = set(organ_class.organs.values_list("pk", flat=True))
+    after = {o.pk for o in organs}
+    if before != after and Period.objects.filter(scheme__organ_class=organ_class,
+                                                 status__in=(P.COMPUTED, P.PROVISIONAL)).exists():
+        raise AppraisalError(_("本类别有已计算或预告中的考评结果，暂不能调整参评机关"), "organs")
+    if organ_class.name != name:
+        organ_class.name = name
+        organ_class.save(update_fields=["name", "region_code"])
+    if before != after:
+        organ_class.organs.set(organs)
+        record("appraisal.class_organs", organ_class, changes={"added": sorted(after - before),
+                                                               "removed": sorted(before - after)})
+    return organ_class
+
+
+class GridError(AppraisalError):
+    """Some cells of a grid are wrong: `cells` maps (indicator id, organ id) to {field: message}."""
+
+    def __init__(self, cells: dict):
+        self.cells = cells
+        n = sum(len(v) for v in cells.values())
+        super().__init__(_("有 %(n)d 处填写有误，均未保存") % {"n": n}, "")
+
+
+@transaction.atomic
+def do_enter_manual_values(period: Period, entries: dict, *, entered_by: str = "",
+                           at: datetime | None = None) -> list[ManualValue]:
+    """Enter many manual values at once, all or nothing.
+
+    `entries` maps (indicator, organ) to (value, evidence). Every cell is checked by
+    `do_enter_manual_value` in its own savepoint so that every wrong cell is reported, not only the
+    first; if any is wrong the whole grid is rolled back and `GridError` names each cell.
+    A cell whose value and evidence equal what is stored is left as it is (no new audit entry).
+    """
+    at = _at(at)
+    stored = {(m.indicator_id, m.organ_id): m for m in ManualValue.objects.filter(period=period)}
+    errors: dict = {}
+    saved = []
+    for (indicator, organ), (value, evidence) in entries.items():
+        key = (indicator.pk, organ.pk)
+        old = stored.get(key)
+        if old is not None and (evidence or "").strip() == old.evidence:
+            try:
+                if Decimal(str(value).strip()) == old.value:
+                    continue
+            except ArithmeticError:
+                pass
+        try:
+            with transaction.atomic():
+                saved.append(do_enter_manual_value(period, indicator=indicator, organ=organ, value=value,
+                                                   evidence=evidence, entered_by=entered_by, at=at))
+        except AppraisalError as exc:
+            errors.setdefault(key, {})[exc.field or "value"] = exc.message
+    if errors:
+        raise GridError(errors)
+    return saved

@@ -11,7 +11,10 @@ class AppraisalConfig(AppConfig):
         from xiaoneng.audit.log import track
         from xiaoneng.orgs.access import register_scope
 
-        from . import nav  # noqa: F401  (adds the appraisal pages to the navigation)
+        from . import (
+            home,  # noqa: F401  (adds the appraisal panel to the home page)
+            nav,  # noqa: F401  (adds the appraisal pages to the navigation)
+        )
         from .models import (
             Indicator,
             ManualValue,

@@ -7,3 +7,5 @@ register(NavItem("appraisal-schemes", _("考评方案"), "appraisal:schemes", se
                  order=60))
 register(NavItem("appraisal-mine", _("本单位考评"), "appraisal:mine", section="workbench", perm="appraisal.own",
                  order=60))
+register(NavItem("appraisal-classes", _("考评类别"), "appraisal:classes", section="supervision", perm="appraise",
+                 order=61))

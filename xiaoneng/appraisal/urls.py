@@ -15,3 +15,14 @@ urlpatterns = [
     path("lines/<int:pk>/records/", views.line_records, name="line-records"),
     path("mine/", views.mine, name="mine"),
 ]
+
+# The office's working pages (views_manage.py): classes, manual values, objections.
+from . import views_manage  # noqa: E402
+
+urlpatterns += [
+    path("classes/", views_manage.class_list, name="classes"),
+    path("classes/new/", views_manage.class_form, name="class-new"),
+    path("classes/<int:pk>/", views_manage.class_form, name="class-edit"),
+    path("periods/<int:pk>/manual/", views_manage.manual_values, name="manual"),
+    path("objections/<int:pk>/", views_manage.objection_detail, name="objection"),
+]

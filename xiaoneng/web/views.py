@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.inbox import badge, todo
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Grant, OrganKind, Post, Region, Role, Staff
+from xiaoneng.web import home as home_panels
 
 
 class LoginForm(AuthenticationForm):
@@ -68,6 +69,7 @@ def home(request):
     total = sum(s.count for s in sections)
     badge.remember(user, total)
     context.update(todo=sections, todo_total=total, now=timezone.now())
+    context["panels"] = home_panels.panels(user)  # what each capability shows the user (web/home.py)
     if access.has_perm(user, "org.view"):
         organs = access.visible_organs(user)
         by_kind = dict(organs.values_list("kind").annotate(n=Count("pk")).order_by())
