@@ -252,6 +252,10 @@ def _comments(answers) -> dict[int, list]:
     return out
 
 
+def _number(x):
+    return None if x is None else float(x)  # a number in Excel, not the text of a Decimal
+
+
 @login_required
 def results(request, pk):
     survey = _survey_or_404(request.user, pk)
@@ -268,9 +272,9 @@ def results(request, pk):
             headers += [gettext("%(g)s 人数") % {"g": g.name}, gettext("%(g)s 平均分") % {"g": g.name}]
         table = []
         for s in rows:
-            line = [s.organ.name, s.value, s.low, s.high, s.n]
+            line = [s.organ.name, _number(s.value), _number(s.low), _number(s.high), s.n]
             for gs in s.groups:
-                line += [gs.n, gs.mean]
+                line += [gs.n, _number(gs.mean)]
             table.append(line)
         return xlsx_response(f"{survey.title}-{gettext('评议结果')}.xlsx", gettext("评议结果"), headers, table)
     answers = access.scoped(Answer.objects.filter(response__survey=survey), request.user, APPRAISE)
