@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
+from tests.conftest import make_user
 from xiaoneng.orgs.models import Grant, Role
 from xiaoneng.surveys import actions
 from xiaoneng.surveys.models import RaterGroup
 from xiaoneng.surveys.stats import survey_stats
-from tests.conftest import make_user
 
 
 def _known(poll):
