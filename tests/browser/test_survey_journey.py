@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.surveys.conftest import GROUPS, QUESTIONS
 from xiaoneng.surveys import actions, codes
-from xiaoneng.surveys.models import Answer, Response
+from xiaoneng.surveys.models import Answer, Invitation, Response
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +42,7 @@ def test_a_citizen_answers_on_a_phone_from_the_invitation_link(chromium, live_se
     finally:
         context.close()
     assert not problems, problems
-    response = Response.objects.get(invitation=invitation)
+    response = Response.objects.get()
+    assert Invitation.objects.get(pk=invitation.pk).used
     assert sorted(response.answers.exclude(level=None).values_list("level", flat=True)) == [4, 5]
     assert Answer.objects.get(response=response, level=None).screened_text == "很好，有事打[电话]"

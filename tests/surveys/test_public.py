@@ -9,7 +9,7 @@ from django.test import Client
 from xiaoneng.complaints.identity import digest
 from xiaoneng.notify.models import Message
 from xiaoneng.surveys import actions, codes, guard
-from xiaoneng.surveys.models import Answer, Invitation, Response
+from xiaoneng.surveys.models import Answer, Ballot, Invitation, Response
 
 from .conftest import old_stamp
 
@@ -52,9 +52,10 @@ def test_a_respondent_enters_with_a_typed_code_answers_and_is_thanked(opened, cl
     response = client.post(_url(opened, "answer/"), _form(opened))
     assert response.status_code == 302 and response["Location"].endswith("/done/")
     stored = Response.objects.get()
-    assert stored.group == opened.company and stored.invitation_id == opened.code.pk and stored.phone_digest == ""
+    assert stored.group == opened.company
+    assert Ballot.objects.filter(key=f"i:{opened.code.pk}").exists()
     assert sorted(Answer.objects.exclude(level=None).values_list("level", flat=True)) == [4, 5]
-    assert Invitation.objects.get(pk=opened.code.pk).used_at is not None
+    assert Invitation.objects.get(pk=opened.code.pk).used
     assert "感谢您参加评议" in client.get(_url(opened, "done/")).content.decode()
 
 
@@ -87,7 +88,7 @@ def test_a_used_code_is_refused_in_a_second_browser_and_by_a_session_opened_befo
 def test_the_database_holds_one_response_per_code_even_when_the_used_mark_is_bypassed(opened):
     actions.do_submit_response(opened.survey, answers={(opened.w.tianhe_bureau.pk, opened.overall.pk): 5},
                                invitation=opened.code)
-    Invitation.objects.filter(pk=opened.code.pk).update(used_at=None)  # as if a racing request had read it unused
+    Invitation.objects.filter(pk=opened.code.pk).update(used=False)  # as if a racing request had read it unused
     with pytest.raises(actions.SurveyError, match="该邀请码已使用"):
         actions.do_submit_response(opened.survey, answers={(opened.w.tianhe_bureau.pk, opened.overall.pk): 1},
                                    invitation=opened.code)
@@ -109,7 +110,7 @@ def test_the_honeypot_filled_in_is_refused_and_nothing_is_stored(opened, client)
     _enter_with_code(client, opened, opened.code.code)
     response = client.post(_url(opened, "answer/"), _form(opened, website="http://spam.example"))
     assert response.status_code == 400 and "提交未通过校验" in response.content.decode()
-    assert not Response.objects.exists() and Invitation.objects.get(pk=opened.code.pk).used_at is None
+    assert not Response.objects.exists() and not Invitation.objects.get(pk=opened.code.pk).used
 
 
 def test_a_form_sent_back_faster_than_a_person_reads_it_is_refused(opened, client):
@@ -180,8 +181,8 @@ def test_a_phone_respondent_proves_the_number_by_sms_and_answers_once(opened, dj
     assert ok.status_code == 302
     assert c.post(_url(opened, "answer/"), _form(opened)).status_code == 302
     stored = Response.objects.get()
-    assert stored.group == opened.public and stored.phone_digest == digest("13812345678")
-    assert not Response.objects.filter(phone_digest__contains="13812345678").exists()
+    assert stored.group == opened.public
+    assert list(Ballot.objects.values_list("key", flat=True)) == [f"p:{opened.survey.pk}:{digest('13812345678')}"]
 
     # The same phone again, in a new browser, after a fresh code: refused by the database's rule.
     c2 = Client()
@@ -231,3 +232,10 @@ def test_the_public_pages_speak_english_too(opened, client):
     client.cookies["django_language"] = "en"
     page = client.get(_url(opened), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Invitation code" in page
+
+
+def test_a_response_keeps_nothing_that_leads_back_to_its_code_or_phone(opened):
+    opened.answer({opened.w.tianhe_bureau: 2})
+    assert {f.name for f in Response._meta.concrete_fields} == {"id", "survey", "group", "submitted_on"}
+    assert {f.name for f in Ballot._meta.concrete_fields} == {"key", "survey"}
+    assert Ballot.objects.count() == Response.objects.count() == 1

@@ -4,8 +4,9 @@ Each function runs in one transaction and re-reads what it changes with a row lo
 and status changes are audited (`survey.create`, `survey.status`, `survey.invitations`); a single
 public response is not: an audit entry carries the client address and the moment, which together
 with the response id would tie a named address to an anonymous ballot. The one-per-code and
-one-per-phone rules are held by unique constraints, so two requests racing with the same code
-store one response and the other is told it was already used.
+one-per-phone rules are held by the primary key of `Ballot` (which has no link to the response),
+so two requests racing with the same code store one response and the other is told it was already
+used.
 
 Configuration (xiaoneng.conf, see the README): `survey_level_points`, `survey_max_codes_per_batch`.
 """
@@ -26,6 +27,7 @@ from xiaoneng.lib.text import storable
 from . import codes
 from .models import (
     Answer,
+    Ballot,
     Invitation,
     Question,
     QuestionKind,
@@ -265,18 +267,21 @@ def do_submit_response(survey: Survey, *, answers: dict, invitation: Invitation 
     if not scored:
         raise SurveyError(_("请至少对一个机关作出满意度评价"), "answers")
     if invitation is not None:
-        # The conditional update is the first gate (one row changes, or the code was used); the
-        # one-to-one constraint below is the second, for databases and orders where both pass.
-        if not Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=at):
+        # The conditional update is the first gate (one row changes, or the code was used); the ballot's
+        # primary key below is the second, for databases and orders where both pass.
+        if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
             raise SurveyError(_("该邀请码已使用，每个邀请码只能提交一次"), "code")
+        key = Ballot.for_invitation(invitation)
+    else:
+        key = Ballot.for_phone(survey, phone_digest)
     try:
         with transaction.atomic():
-            response = Response.objects.create(survey=survey, group=group, invitation=invitation,
-                                               phone_digest=phone_digest, submitted_at=at)
+            Ballot.objects.create(key=key, survey=survey)
     except IntegrityError:
         if invitation is not None:
             raise SurveyError(_("该邀请码已使用，每个邀请码只能提交一次"), "code") from None
         raise SurveyError(_("该手机号已参加过本次评议，每个手机号只能提交一次"), "phone") from None
+    response = Response.objects.create(survey=survey, group=group, submitted_on=timezone.localdate(at))
     for row in rows:
         row.response = response
     Answer.objects.bulk_create(rows)

@@ -8,14 +8,18 @@
 * `RaterGroup` — who rates (服务对象, 企业, 人大代表/政协委员, 上级机关) and how much the group
   weighs; the weights of a survey sum to 100. A group `open_to_phone` also admits anybody who
   proves a mobile number by a one-time SMS code; every group admits holders of its invitation codes.
-* `Invitation` — a one-use code of a group.
-* `Response` — one respondent's submission: at most one per invitation (one-to-one) and one per
-  verified phone of a survey (unique keyed digest; the number itself is never stored).
+* `Invitation` — a one-use code of a group. Codes are handed to people by name (a deputy, a firm),
+  so a response must never point back at its code.
+* `Ballot` — the spent right to answer: one per invitation code, one per verified phone of a survey
+  (keyed digest; the number itself is never stored). Its primary key *is* that right
+  ("i:<invitation id>" or "p:<survey id>:<digest>"), so the database refuses a second use, and it
+  has no link to the response, no serial number and no time: nothing orders or joins ballots
+  against responses.
+* `Response` — one respondent's submission: the group and the day, nothing that identifies him.
 * `Answer` — one organ's answer to one question in a response: the points of a level, or the
   screened copy of a text (personal data masked, `xiaoneng.lib.pii`); the raw text is not kept.
 """
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.orgs.models import Organ, Region
@@ -114,7 +118,7 @@ class Invitation(models.Model):
     code = models.CharField(_("邀请码"), max_length=12, unique=True)
     batch = models.PositiveIntegerField(_("批次"), default=1)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
-    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    used = models.BooleanField(_("已使用"), default=False)  # no time: it would order codes against responses
 
     class Meta:
         verbose_name = _("评议邀请码")
@@ -129,27 +133,38 @@ class Invitation(models.Model):
         return self.survey.region_code
 
 
+class Ballot(models.Model):
+    key = models.CharField(max_length=120, primary_key=True)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("评议凭证")
+        verbose_name_plural = _("评议凭证")
+
+    @property
+    def region_code(self) -> str:
+        return self.survey.region_code
+
+    @staticmethod
+    def for_invitation(invitation) -> str:
+        return f"i:{invitation.pk}"
+
+    @staticmethod
+    def for_phone(survey, phone_digest: str) -> str:
+        return f"p:{survey.pk}:{phone_digest}"
+
+
 class Response(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     group = models.ForeignKey(RaterGroup, verbose_name=_("评议主体"), on_delete=models.PROTECT,
                               related_name="responses")
-    # One answer per code and per phone, held by the database itself (two requests racing both pass any
-    # check made before the insert).
-    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="response")
-    phone_digest = models.CharField(max_length=64, blank=True)  # keyed digest (complaints.identity.digest)
-    submitted_at = models.DateTimeField(_("提交时间"))
+    # The day only: an exact time could be matched with the moment a code was used or an SMS sent.
+    submitted_on = models.DateField(_("提交日期"))
 
     class Meta:
         verbose_name = _("评议答卷")
         verbose_name_plural = _("评议答卷")
-        ordering = ["survey_id", "submitted_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["survey", "phone_digest"], condition=~Q(phone_digest=""),
-                                    name="survey_response_once_per_phone"),
-            models.CheckConstraint(condition=Q(invitation__isnull=False) | ~Q(phone_digest=""),
-                                   name="survey_response_has_a_respondent"),
-        ]
+        ordering = ["survey_id", "submitted_on", "pk"]
 
     @property
     def region_code(self) -> str:

@@ -87,7 +87,7 @@ def entry(request, slug):
                 context["error"], status = _lookup_throttle_message(), 429
             elif code_form.is_valid():
                 invitation = actions.find_invitation(survey, code_form.cleaned_data["code"])
-                if invitation is None or invitation.used_at is not None:
+                if invitation is None or invitation.used:
                     count_failure(address)
                     # Unknown, used, or another survey's: one answer, so a code's fate is not told.
                     code_form.add_error("code", _t("邀请码无效或已使用，请核对后重新输入"))

@@ -193,7 +193,7 @@ def survey_detail(request, pk):
         return redirect("surveys:detail", survey.pk)
     groups = list(survey.groups.annotate(
         n_codes=Count("invitations", distinct=True),
-        n_used=Count("invitations", filter=Q(invitations__used_at__isnull=False), distinct=True),
+        n_used=Count("invitations", filter=Q(invitations__used=True), distinct=True),
         n_responses=Count("responses", distinct=True)))
     batches = list(Invitation.objects.filter(survey=survey).values("batch", "group__name")
                    .annotate(n=Count("pk")).order_by("batch"))
@@ -228,7 +228,7 @@ def codes_export(request, pk):
     for i, inv in enumerate(rows, start=2):
         link = public_url(request, survey, inv.code)
         ws.append([inv.batch, inv.group.name, codes.shown(inv.code), link,
-                   gettext("已使用") if inv.used_at else gettext("未使用")])
+                   gettext("已使用") if inv.used else gettext("未使用")])
         png = io.BytesIO()
         segno.make(link, error="m").save(png, kind="png", scale=2, border=2)
         png.seek(0)
@@ -247,7 +247,7 @@ def codes_export(request, pk):
 def _comments(answers) -> dict[int, list]:
     out: dict[int, list] = {}
     for a in (answers.filter(question__kind=QuestionKind.TEXT).exclude(screened_text="")
-              .select_related("question", "response__group").order_by("response__submitted_at", "pk")):
+              .select_related("question", "response__group").order_by("response__submitted_on", "pk")):
         out.setdefault(a.organ_id, []).append(a)
     return out
 

@@ -47,5 +47,5 @@ def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Ra
 def records(query: dict, part: str = ""):
     """Exactly the answers counted: the organ's answers in the surveys of the line."""
     return (Answer.objects.filter(response__survey_id__in=query["surveys"], organ_id=query["organ"])
-            .select_related("question", "response__group").order_by("response__submitted_at", "response_id",
+            .select_related("question", "response__group").order_by("response__submitted_on", "response_id",
                                                                       "question__order", "pk"))
