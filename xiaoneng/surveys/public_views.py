@@ -28,7 +28,7 @@ from xiaoneng.complaints.validation import MOBILE_RE, normalise_phone
 from xiaoneng.conf import rule
 
 from . import actions, guard
-from .models import Invitation, QuestionKind, Survey, SurveyStatus
+from .models import Ballot, Invitation, QuestionKind, Survey, SurveyStatus
 
 LEVEL_CHOICES = [(5, _("非常满意")), (4, _("满意")), (3, _("基本满意")), (2, _("不满意")), (1, _("非常不满意"))]
 
@@ -114,6 +114,9 @@ def entry(request, slug):
                         if not guard.check_code(survey, phone_digest=phone_digest, code=phone_form.cleaned_data["otp"]):
                             count_failure(address)
                             raise guard.Refused(_t("验证码不正确或已过期，请重新获取"), "otp")
+                        if Ballot.objects.filter(key=Ballot.for_phone(survey, phone_digest)).exists():
+                            # Told only to whoever just proved he holds the phone.
+                            raise guard.Refused(_t("该手机号已参加过本次评议，每个手机号只能提交一次"), "phone")
                         request.session[_session_key(survey)] = {"phone_digest": phone_digest}
                         return redirect("surveys-public:answer", survey.slug)
                 except guard.Refused as exc:
