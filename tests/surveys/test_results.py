@@ -3,6 +3,8 @@ screened comments — and who may see them."""
 import io
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from tests.conftest import make_user
@@ -55,12 +57,26 @@ def test_the_office_reads_the_results_with_screened_comments_and_exports_them(po
     c = login(poll.w.appraisal_officer)
     page = c.get(f"/surveys/{poll.survey.pk}/results/").content.decode()
     assert "75.00" in page and "61.14–88.86" in page
+    assert 'data-chart="satisfaction"' in page and "vendor/echarts/echarts.min.js" in page
     assert "我叫[姓名]，电话[电话]" in page and "张三丰" not in page and "13812345678" not in page
     response = c.get(f"/surveys/{poll.survey.pk}/results/?export=xlsx")
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][:5] == ("机关", "加权满意度", "95% 置信区间下限", "95% 置信区间上限", "评议人数")
     by_organ = {r[0]: r for r in rows[1:]}
     assert by_organ[poll.w.tianhe_bureau.name][1:7] == (75, 61.14, 88.86, 5, 3, 83.33)
+
+
+def test_the_survey_list_needs_the_same_few_queries_for_many_surveys(poll, login):
+    c = login(poll.w.appraisal_officer)
+    c.get("/surveys/")
+    with CaptureQueriesContext(connection) as one:
+        assert poll.survey.title in c.get("/surveys/?sort=-responses").content.decode()
+    for n in range(5):
+        actions.do_create_survey(title=f"评议{n}", year=2025, region=poll.w.gz, organs=[poll.w.tianhe_bureau],
+                                 questions=[{"kind": "scale", "text": "总体"}], groups=[{"name": "群众", "weight": 100}])
+    with CaptureQueriesContext(connection) as six:
+        assert "评议4" in c.get("/surveys/?sort=-responses").content.decode()
+    assert len(six) == len(one) <= 12
 
 
 def test_outsiders_and_other_regions_get_404_on_every_staff_page(poll, login, world):

@@ -281,8 +281,11 @@ def results(request, pk):
     comments = _comments(answers)
     for s in rows:
         s.comments = comments.get(s.organ_id, [])
-    return render(request, "surveys/results.html", {"survey": survey, "rows": rows, "groups": groups,
-                                                    "n_responses": survey.responses.count()})
+    rated = [s for s in rows if s.value is not None]
+    chart = {"title": gettext("加权满意度"), "labels": [s.organ.name for s in rated],
+             "values": [float(s.value) for s in rated]}  # web/js/charts.js; the table holds the same figures
+    return render(request, "surveys/results.html", {"survey": survey, "rows": rows, "groups": groups, "chart": chart,
+                                                    "has_data": bool(rated), "n_responses": survey.responses.count()})
 
 
 @login_required
