@@ -35,14 +35,14 @@ def test_the_weighted_satisfaction_and_its_interval_match_the_hand_computation(p
     assert (t.n, t.value, t.low, t.high) == (5, Decimal("75.00"), Decimal("61.14"), Decimal("88.86"))
 
 
-def test_a_group_nobody_of_answered_drops_out_and_one_respondent_gives_no_interval(poll):
+def test_a_group_without_respondents_for_an_organ_drops_out_of_its_weighting(poll):
     _known(poll)
     y = survey_stats(poll.survey)[poll.w.yuexiu_bureau.pk]
     # Only 企业 rated 越秀: 100 and the mean of (75, 25) = 50 → 75; the 服务对象 weight does not dilute it.
     assert [(g.n, g.mean) for g in y.groups] == [(0, None), (2, Decimal("75.00"))]
-    assert y.value == Decimal("75.00") and y.has_interval
-    poll2 = survey_stats(poll.survey)
-    assert poll2[poll.w.yuexiu_bureau.pk].groups[1].sd == Decimal("35.36")
+    assert y.value == Decimal("75.00") and y.groups[1].sd == Decimal("35.36")
+    # Its interval is 企业's alone: 75 ± 1.96 × 35.36 / √2 = 75 ± 49.0, clipped to 0–100.
+    assert (y.low, y.high) == (Decimal("26.00"), Decimal("100.00"))
 
 
 def test_an_organ_rated_by_one_person_in_a_group_has_no_interval(poll):

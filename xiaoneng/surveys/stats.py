@@ -7,8 +7,8 @@ levels he gave it (`survey_level_points`; questions he left at "不了解" do no
 is arithmetic here.
 
 Per organ and group g with n_g respondents: mean m_g and sample standard deviation s_g. The weighted
-satisfaction is Σ w_g·m_g / Σ w_g over the groups that rated the organ (a group nobody of answered
-for that organ drops out and the others' weights are scaled up to 100). The interval is the normal
+satisfaction is Σ w_g·m_g / Σ w_g over the groups that rated the organ (a group none of whose members
+rated that organ drops out and the others' weights are scaled up to 100). The interval is the normal
 approximation of a stratified mean: value ± 1.96·√(Σ (w_g/Σw)²·s_g²/n_g), clipped to 0–100; it is
 left out ("样本不足") when a group that counts has fewer than two respondents, whose spread is unknown.
 """
