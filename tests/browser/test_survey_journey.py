@@ -1,5 +1,6 @@
 """A citizen answers a public survey on a phone: scans the invitation's QR link, rates two organs, leaves a
 comment with a phone number in it, and the office reads the result with the number hidden."""
+import os
 import re
 
 import pytest
@@ -34,6 +35,8 @@ def test_a_citizen_answers_on_a_phone_from_the_invitation_link(chromium, live_se
         tianhe.get_by_role("radiogroup").first.get_by_text("非常满意").click()
         tianhe.get_by_role("radiogroup").nth(1).get_by_text("满意", exact=True).click()
         tianhe.locator("textarea").fill("很好，有事打13812345678")
+        if os.environ.get("XIAONENG_SCREENSHOT_DIR"):
+            page.screenshot(path=os.path.join(os.environ["XIAONENG_SCREENSHOT_DIR"], "survey-form.png"), full_page=True)
         # The page fits the phone: no sideways scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.wait_for_timeout(1200)
