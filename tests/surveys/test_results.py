@@ -128,3 +128,13 @@ def test_the_office_designs_opens_and_generates_codes_from_its_pages(world, logi
     page = c.get(f"/surveys/{pk}/").content.decode()
     assert "评议中" in page and "<svg" in page and group.invitations.count() == 7
     assert "?batch=1" in page
+
+
+def test_the_office_finds_the_surveys_in_its_navigation_and_reads_them_in_english(poll, login, world):
+    c = login(world.appraisal_officer)
+    assert 'href="/surveys/"' in c.get("/").content.decode()
+    assert 'href="/surveys/"' not in login(world.county_handler).get("/").content.decode()
+    c = login(world.appraisal_officer)
+    c.cookies["django_language"] = "en"
+    page = c.get(f"/surveys/{poll.survey.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Generate invitation codes" in page and "Rater groups (weights add up to 100)" in page
