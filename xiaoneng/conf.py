@@ -128,6 +128,19 @@ DEFAULTS: dict[str, object] = {
     "appraisal_excellent_quota_when_organ_excellent": 0.25,
     "appraisal_objection_working_days": 5,
     "appraisal_grade_thresholds": {"excellent": 90, "good": 80, "fair": 60},
+    # Public appraisal surveys (群众评议; xiaoneng/surveys/). Points of the five levels 非常满意, 满意,
+    # 基本满意, 不满意, 非常不满意 (a respondent's satisfaction is the mean of his points); the least
+    # seconds between opening the form and sending it (faster is a script); submissions per client
+    # address per hour; one-time SMS codes per address per hour and per phone per day, how many
+    # minutes a code is good for and how many wrong tries it takes; invitation codes per batch at most.
+    "survey_level_points": [100, 75, 50, 25, 0],
+    "survey_min_fill_seconds": 5,
+    "survey_per_address_hour": 30,
+    "survey_sms_per_address_hour": 5,
+    "survey_sms_per_phone_day": 3,
+    "survey_sms_code_minutes": 10,
+    "survey_sms_code_attempts": 5,
+    "survey_max_codes_per_batch": 2000,
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "xiaoneng.accountability",
     "xiaoneng.inbox",
     "xiaoneng.appraisal",
+    "xiaoneng.surveys",
     "xiaoneng.web",
     "xiaoneng.api",
 ]

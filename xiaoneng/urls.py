@@ -26,6 +26,8 @@ urlpatterns = [
     path("appraisal/", include("xiaoneng.appraisal.urls")),
     path("dashboard/", include("xiaoneng.supervision.dashboard_urls")),
     path("inbox/", include("xiaoneng.inbox.urls")),
+    path("surveys/", include("xiaoneng.surveys.urls")),
+    path("public/surveys/", include("xiaoneng.surveys.public_urls")),
     path("public/", include("xiaoneng.portal.urls")),
     # Any other address under the public parts is the public 404 page, also with XIAONENG_DEBUG=1.
     re_path(r"^(?P<unmatched>(public|ratings/public)/.*)$", portal.not_found),

@@ -84,6 +84,7 @@ class Source(models.TextChoices):
     COMPLAINTS = "complaints", _("投诉查实件数")
     ACCOUNTABILITY = "accountability", _("效能问责人次")
     MANUAL = "manual", _("人工填报（附佐证）")
+    SURVEY = "survey", _("群众评议满意度")
 
 
 class Method(models.TextChoices):

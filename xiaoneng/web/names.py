@@ -113,6 +113,9 @@ AUDIT_ACTIONS = {
     "exchange.source.organs": _l("变更数据来源机关"),
     "exchange.source.rotate_key": _l("更换数据来源密钥"),
     "notify.mark_sent": _l("标记通知已发送"),
+    "survey.create": _l("新建群众评议"),
+    "survey.status": _l("群众评议状态变更"),
+    "survey.invitations": _l("生成评议邀请码"),
 }
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-SOURCES = ("on_time", "cards", "complaints", "accountability", "manual")
+SOURCES = ("on_time", "cards", "complaints", "accountability", "manual", "survey")
 
 
 @dataclass
