@@ -158,6 +158,9 @@ DEFAULTS: dict[str, object] = {
     # the next measure (and, with "leader", one for the unit's leadership), each
     # {"measure", "count", "propose", "leader": bool}; e.g. the third 效能告诫 proposes 诫勉.
     "accountability_escalation": [],
+    # Statistics pages (xiaoneng/web/stat_tables.py): a chart over organs or matters shows the first
+    # and the last this many of the ranking; the full table is paged beneath it.
+    "stats_chart_top_n": 10,
 }
 
 
