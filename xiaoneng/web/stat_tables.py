@@ -148,7 +148,12 @@ def top_bottom(rows: Sequence, value: Callable[[Any], Any], n: int | None = None
     """The `n` rows with the highest value and the `n` with the lowest (rows without a value left
     out), both from the highest down; when there are no more than 2n rows, all of them and no bottom."""
     n = chart_n() if n is None else n
-    ranked = sort_rows([r for r in rows if value(r) is not None], Sort("", value), descending=True)
+    return split_ranked(sort_rows([r for r in rows if value(r) is not None], Sort("", value), descending=True), n)
+
+
+def split_ranked(ranked: Sequence, n: int) -> tuple[list, list]:
+    """The first and the last `n` of a ranking already in order (a page with its own tie rules)."""
+    ranked = list(ranked)
     if len(ranked) <= 2 * n:
         return ranked, []
     return ranked[:n], ranked[-n:]
