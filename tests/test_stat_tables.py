@@ -137,3 +137,56 @@ def test_an_outsider_sees_no_statistics_table_chart_or_export(many, login):
     for params in ({}, {"organ_page": "2"}, {"export": "organ"}):
         assert client.get(STATS, params).status_code == 404
     assert login(many.w.outsider).get(reverse("ratings:stats"), {"organ_page": "2"}).context["organs"] == []
+
+
+# --- the supervision dashboard's organ ranking --------------------------------------------------
+@pytest.fixture
+def story(world, matters):
+    from test_rollups import build_story
+
+    return build_story(world, matters)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    from test_rollups import NOW
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+
+
+PERIOD = {"from": "2026-09", "to": "2026-11"}
+
+
+@override_settings(XIAONENG_RULES={"stats_chart_top_n": 1})
+def test_the_dashboard_charts_the_best_and_the_worst_organ_and_links_to_the_whole_ranking(world, story, login, frozen):
+    from xiaoneng.supervision import stats
+
+    client = login(world.province_supervisor)
+    region = client.get(reverse("dashboard:region", args=[world.gz.code]), PERIOD)
+    charts = region.context["ranking_charts"]
+    judged = [f for f in stats.rank(stats.by_organ(world.province_supervisor, stats.period_from(PERIOD), world.gz.prefix))
+              if f.on_time_rate is not None]
+    assert len(judged) == 3 and charts["split"]  # three organs: the best and the worst, not the middle one
+    assert charts["top"]["labels"] == [judged[0].label] and charts["bottom"]["labels"] == [judged[-1].label]
+    assert charts["top"]["values"][0] >= charts["bottom"]["values"][0]
+    body = region.content.decode()
+    assert 'id="dash-ranking-bottom"' in body and "查看全部" in body
+    assert f'{reverse("dashboard:organs")}?region={world.gz.code}' in region.context["organs_url"]
+
+
+def test_the_organ_ranking_keeps_its_page_size_sort_and_period_in_its_links(world, story, login, frozen):
+    client = login(world.province_supervisor)
+    page = client.get(reverse("dashboard:organs"), {"region": world.gz.code, "sort": "late", "per_page": "25", **PERIOD})
+    assert page.context["per_page"] == 25 and page.context["page"].paginator.per_page == 25
+    assert ("per_page", "25") in page.context["hidden"] and "per_page=25" in page.context["extra_query"]
+    assert ("sort", "late") in page.context["pager_hidden"] and ("from", "2026-09") in page.context["pager_hidden"]
+    body = page.content.decode()
+    assert 'class="table-sticky"' in body and 'name="per_page"' in body
+    # A page size not on offer falls back to 50, never an error.
+    assert client.get(reverse("dashboard:organs"), {"region": world.gz.code, "per_page": "100000"}).context["per_page"] == 50
+
+
+def test_an_outsider_sees_no_organ_ranking(world, story, login, frozen):
+    client = login(world.outsider)
+    assert client.get(reverse("dashboard:organs"), {"region": world.gz.code, "per_page": "25"}).status_code == 404
+    assert client.get(reverse("dashboard:organs"), {"region": world.gz.code, "export": "xlsx"}).status_code == 404
