@@ -175,6 +175,9 @@ DEFAULTS: dict[str, object] = {
     # at most this many per submission, each at most this size.
     "accountability_evidence_max_count": 5,
     "accountability_evidence_max_bytes": 10 * 1024 * 1024,
+    # Statistics pages (xiaoneng/web/stat_tables.py): a chart over organs or matters shows the first
+    # and the last this many of the ranking; the full table is paged beneath it.
+    "stats_chart_top_n": 10,
 }
 
 

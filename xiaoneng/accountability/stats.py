@@ -137,7 +137,3 @@ def compute(cases, now: datetime) -> Report:
                 for r in cases.values("organ", "organ__name").annotate(n=Count("pk")).order_by("-n", "organ__name")]
     return Report(h, by_source, by_measure, by_rank, by_status, appeals, tolerance, by_organ)
 
-
-def chart(title: str, rows: list[Row]) -> dict:
-    """The JSON web/js/charts.js draws: {title, labels, values}."""
-    return {"title": title, "labels": [r.label for r in rows], "values": [r.value for r in rows]}

@@ -351,6 +351,7 @@ def stats_page(request):
     from urllib.parse import urlencode
 
     from xiaoneng.lib.xlsx import xlsx_response
+    from xiaoneng.web import stat_tables
 
     from . import stats
 
@@ -397,7 +398,16 @@ def stats_page(request):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return xlsx_response(f"{gettext('问责工作统计')}-{stamp}.xlsx", gettext("问责工作统计"),
                              [gettext("统计表"), gettext("项目"), gettext("数值")], rows)
-    charts = {key: stats.chart(str(title), rows) for key, title, rows in tables if rows and key != "organ"}
+    # Every table paged and sortable (web/stat_tables); its chart shows the first and last
+    # stats_chart_top_n rows (cases by organ can be hundreds), the table every row.
+    shown = []
+    for key, title, rows in tables:
+        table = stat_tables.paged(request, key, rows, {
+            "label": stat_tables.Sort(gettext("项目"), lambda r: r.label),
+            "value": stat_tables.Sort(gettext("数值"), lambda r: r.value, numeric=True),
+        }, default_sort="")
+        chart = stat_tables.chart_pair(str(title), rows, lambda r: r.value, lambda r: r.label) if rows else None
+        shown.append({"key": key, "title": title, "t": table, "chart": chart})
     return render(request, "accountability/stats.html", {
-        "form": form, "health": health, "tables": tables, "charts": charts, "has_data": bool(h.cases),
+        "form": form, "health": health, "tables": shown, "has_data": bool(h.cases),
     })

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.db.models import F, Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,8 +15,9 @@ from xiaoneng.exports.stream import values
 from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import ScopedRegionFilterForm, tree_regions
 from xiaoneng.web.lists import Column, ListPage
-from xiaoneng.web.names import clock_kind
+from xiaoneng.web.names import clock_kind, clock_kind_choices
 
+from . import export_sql
 from .engine import explain_clock
 from .explain import deadline_label
 from .models import Clock, Unit
@@ -119,31 +121,36 @@ class ClockList(ListPage):
 
     def export_table(self, queryset):
         """The same columns as `columns`, from `values_list` tuples: a 1,000,000-row background
-        export builds no model instances, and the choice labels are looked up once."""
-        now = timezone.now()
-        units = {k: str(v) for k, v in Unit.choices}
-        states = {k: str(v) for k, v in Clock.State.choices}
-        yes, no = str(_("是")), str(_("否"))
-        stopped = Clock.State.STOPPED
-        fields = ("label", "kind", "organ__name", "start_at", "limit", "unit", "extension_days", "warn_at",
-                  "due_at", "state", "stopped_at", "provisional")
-        kinds: dict[str, str] = {}  # a few kinds: their names looked up once
-
-        def kind_name(kind: str) -> str:
-            if kind not in kinds:
-                kinds[kind] = str(clock_kind(kind))
-            return kinds[kind]
-
-        rows = (
-            (label or kind_name(kind), kind_name(kind), organ or "", start, f"{limit} {units.get(unit, unit)}", ext,
-             deadline_label(warn), deadline_label(due),
-             states.get(state, state),
-             yes if due is not None and (stopped_at if state == stopped else now) > due else no,
-             yes if provisional else no)
-            for label, kind, organ, start, limit, unit, ext, warn, due, state, stopped_at, provisional
-            in values(queryset, *fields)
-        )
+        export builds no model instances, and the choice labels are looked up once. On PostgreSQL
+        the database renders the texts (export_sql, twice the rows a second); elsewhere Python does."""
+        labels = {"kinds": dict(clock_kind_choices()), "other_kind": clock_kind(""),
+                  "units": {k: str(v) for k, v in Unit.choices},
+                  "states": {k: str(v) for k, v in Clock.State.choices},
+                  "yes": str(_("是")), "no": str(_("否")), "stopped": Clock.State.STOPPED, "now": timezone.now()}
+        rows = (sql_rendered_rows if connection.vendor == "postgresql" else python_rendered_rows)(queryset, **labels)
         return [str(c.label) for c in self.columns], rows
+
+
+def sql_rendered_rows(queryset, **labels):
+    return values(export_sql.rendered(queryset, **labels), *export_sql.FIELDS)
+
+
+def python_rendered_rows(queryset, *, kinds, other_kind, units, states, yes, no, stopped, now):
+    fields = ("label", "kind", "organ__name", "start_at", "limit", "unit", "extension_days", "warn_at",
+              "due_at", "state", "stopped_at", "provisional")
+
+    def kind_name(kind: str) -> str:
+        return kinds.get(kind, other_kind)
+
+    return (
+        (label or kind_name(kind), kind_name(kind), organ or "", start, f"{limit} {units.get(unit, unit)}", ext,
+         deadline_label(warn), deadline_label(due),
+         states.get(state, state),
+         yes if due is not None and (stopped_at if state == stopped else now) > due else no,
+         yes if provisional else no)
+        for label, kind, organ, start, limit, unit, ext, warn, due, state, stopped_at, provisional
+        in values(queryset, *fields)
+    )
 
 
 @login_required

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
+from xiaoneng.web import stat_tables
 
 from .models import BAD_LEVELS, SUB_INDICATORS, Rating, RatingKind, RatingStatus, Satisfaction
 from .rating_forms import DateRangeMixin
@@ -140,6 +141,19 @@ def cells(row: Row) -> list:
             row.to_rectify, row.on_time, row.on_time_rate]
 
 
+def table(request, key: str, first: str, rows: list[Row]):
+    """A table of the page (web/stat_tables): paged, sortable; unsorted it keeps the query's order
+    (organs by region and name, matters by code)."""
+    sort = stat_tables.Sort
+    return stat_tables.paged(request, key, rows, {
+        "label": sort(first, lambda r: r.label),
+        "total": sort(_t("评价数"), lambda r: r.total, numeric=True),
+        "good": sort(_t("好评率"), lambda r: r.good_rate, numeric=True),
+        "bad": sort(_t("差评率"), lambda r: r.bad_rate, numeric=True),
+        "on_time": sort(_t("按期整改 / 应整改"), lambda r: r.on_time_rate, numeric=True),
+    }, default_sort="")
+
+
 @login_required
 def stats_page(request):
     form = StatsFilterForm(request.GET)
@@ -155,12 +169,14 @@ def stats_page(request):
         return xlsx_response(f"{name}-{stamp}.xlsx", name, headers(first, keys),
                              [cells(r) for r in [*rows, overall(qs, keys)]])
     organs, matters, total = by_organ(qs, keys), by_matter(qs, keys), overall(qs, keys)
-    good_chart = {"title": _t("好评率(%)"), "labels": [r.label for r in organs],
-                  "values": [r.good_rate or 0 for r in organs]}
+    # 好评率 of the best and the worst organs (stats_chart_top_n each), the full ranking in the table.
+    good_chart = stat_tables.chart_pair(_t("好评率(%)"), organs, lambda r: r.good_rate, lambda r: r.label)
     level_chart = {"title": _t("评价数"), "labels": [str(Satisfaction(level).label) for level in LEVELS],
                    "values": total.levels}
     return render(request, "complaints/ratings/stats.html", {
         "form": form, "keys": keys, "levels": [Satisfaction(level).label for level in LEVELS],
         "organs": organs, "matters": matters, "total": total,
+        "organ_table": table(request, "organ", _t("被评价机关"), organs),
+        "matter_table": table(request, "matter", _t("事项"), matters),
         "good_chart": good_chart, "level_chart": level_chart, "has_data": total.total > 0,
     })

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.clocks.models import Clock
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import PREFIX_LENGTH, Region
+from xiaoneng.web import stat_tables
 
 from .models import Channel, Result, Satisfaction, Status
 
@@ -149,6 +150,16 @@ def compute(queryset, root: Region | None) -> dict:
     }
 
 
-def chart_data(label: str, rows: list[Row]) -> dict:
-    """The shape static/complaints/stats.js draws: a horizontal bar chart."""
-    return {"title": label, "labels": [r.label for r in rows], "values": [r.count for r in rows]}
+def chart_data(label: str, rows: list[Row], n: int | None = None) -> dict:
+    """What static/complaints/stats.js draws: horizontal bars of the `n` largest counts and the `n`
+    smallest (`stats_chart_top_n`; every row when there are no more than 2n), see web/stat_tables."""
+    return stat_tables.chart_pair(label, rows, lambda r: r.count, lambda r: r.label, n)
+
+
+def table(request, key: str, label: str, rows: list[Row]):
+    """One dimension's table on the page: paged and sortable by name or count; the rows keep the
+    dimension's own order (choices in their order, organs and regions by count) until sorted."""
+    return stat_tables.paged(request, key, rows, {
+        "label": stat_tables.Sort(label, lambda r: r.label),
+        "count": stat_tables.Sort(_t("件数"), lambda r: r.count, numeric=True),
+    }, default_sort="")

@@ -389,8 +389,9 @@ def complaint_stats(request):
         return xlsx_response(f"{_t('投诉统计')}-{label}-{stamp}.xlsx", label, [label, _t("件数")],
                              ([r.label, r.count] for r in rows))
     figures = stats.compute(queryset, root)
-    tables = [{"key": key, "label": label, "rows": rows, "chart": stats.chart_data(label, rows),
-               "chart_id": f"complaint-chart-{key}"} for key, label, rows in figures["dimensions"]]
+    tables = [{"key": key, "label": label, "t": stats.table(request, key, label, rows),
+               "chart": stats.chart_data(label, rows), "chart_id": f"complaint-chart-{key}"}
+              for key, label, rows in figures["dimensions"]]
     return render(request, "complaints/stats.html", {
         "form": form, "figures": figures, "tables": tables, "root": root, "query": request.GET.urlencode(),
     })

@@ -162,9 +162,17 @@ def row_formatter(kinds: Sequence[str], zone=None):
     unpack = "".join(f"a{i}, " for i in range(len(kinds)))
     source = f"def fmt(row):\n    {unpack} = row\n    return '<row>' + {' + '.join(exprs)} + '</row>'\n"
 
+    bad, head, tail = _BAD.search, '<c t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+
     def _t(value):
-        xml = cell(value if value is None or type(value) is str else str(value))
-        if type(value) is str and len(value) <= 40 and len(texts) < 20_000:
+        # A string not seen before (a label, a deadline): built here rather than through cell() and
+        # text_cell(), the same XML with two calls fewer; it is most of a large export's cells.
+        if type(value) is not str:
+            return cell(value if value is None else str(value))
+        if not value:
+            return "<c/>"
+        xml = head + (_escape(value) if bad(value) else value) + tail
+        if len(value) <= 40 and len(texts) < 20_000:
             texts[value] = xml
         return xml
 

@@ -34,3 +34,18 @@ def _cursor():
 
     connection.ensure_connection()
     return psycopg.Cursor(connection.connection)
+
+
+def analyze() -> bool:
+    """ANALYZE the whole database on PostgreSQL; True if it ran.
+
+    A freshly bulk-loaded database has no planner statistics until autovacuum gets to it, and
+    autovacuum may be off (or slow to start): until then PostgreSQL plans every query as if the
+    tables were nearly empty (sequential scans, nested loops over millions of rows). SQLite and
+    others: nothing to do here.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return True

@@ -33,13 +33,14 @@ from xiaoneng.approvals.models import Case
 from xiaoneng.lib.xlsx import xlsx_response
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Organ, Region
+from xiaoneng.web import stat_tables
 
 from . import stats
 from .stats import PERM, Figures
 
 LIVE_SECONDS = 60
-RANKING_ON_DASHBOARD = 10
 BOARD_PAGE_LIMIT = 200
+ORGANS_PER_PAGE = 50
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -151,6 +152,17 @@ def bar_chart(rows: list[Figures], title: str) -> dict:
             "unit": "%"}
 
 
+def ranking_charts(organs: list[Figures]) -> dict:
+    """The best and the worst `stats_chart_top_n` organs by on-time rate (the ranking's own tie
+    rules), as {top, bottom, n, total, split}: hundreds of organs in one chart cannot be read."""
+    n = stat_tables.chart_n()
+    judged = [f for f in stats.rank(organs, "on_time") if f.on_time_rate is not None]
+    top, bottom = stat_tables.split_ranked(judged, n)
+    title = str(_("按时办结率（%）"))
+    return {"top": bar_chart(top, title), "bottom": bar_chart(bottom, title) if bottom else None,
+            "n": n, "total": len(judged), "split": bool(bottom)}
+
+
 # --- pages ---------------------------------------------------------------------------------
 def _base_context(request, period, region: Region | None = None) -> dict:
     run = stats.last_run()
@@ -223,7 +235,7 @@ def _region_page(request, region: Region):
     months = stats.trend(user, period, region.prefix)
     totals = stats.total(months)
     organs = stats.by_organ(user, period, region.prefix, now, counts=counts)
-    lowest = stats.rank(organs, "on_time", descending=False)[:RANKING_ON_DASHBOARD]
+    lowest = stats.rank(organs, "on_time", descending=False)[:stat_tables.chart_n()]
     lowest = [f for f in lowest if f.on_time_rate is not None]
     for f in lowest:
         f.url = f"{reverse('dashboard:organ', args=[f.key])}?{period.query()}"
@@ -234,7 +246,8 @@ def _region_page(request, region: Region):
         child_rows=rows, lowest=lowest, organ_count=len(organs),
         trend_chart=trend_chart(months),
         children_chart=bar_chart([c for c in children if c.assessed], str(_("按时办结率（%）"))),
-        ranking_chart=bar_chart(lowest, str(_("按时办结率（%）"))),
+        ranking_charts=ranking_charts(organs),
+        organs_url=f"{reverse('dashboard:organs')}?region={region.code}&{period.query()}",
         live_url=f"{reverse('dashboard:live', args=[region.code])}?{period.query()}",
     )
     return render(request, "supervision/dashboard.html", context)
@@ -297,15 +310,25 @@ def organs_page(request):
                        [(_("名次"), lambda f: f.extra["rank"]), (_("机关"), lambda f: f.label),
                         (_("区划代码前缀"), lambda f: f.extra["organ"].region_code if f.extra.get("organ") else "")],
                        ranked)
-    page = Paginator(ranked, 50).get_page(request.GET.get("page"))
+    try:
+        per_page = int(request.GET.get("per_page", ORGANS_PER_PAGE))
+    except ValueError:
+        per_page = ORGANS_PER_PAGE
+    if per_page not in stat_tables.PER_PAGE_CHOICES:
+        per_page = ORGANS_PER_PAGE
+    page = Paginator(ranked, per_page).get_page(request.GET.get("page"))
     keep = [("region", region.code)] if region is not None else []
     keep += [("own", "1")] if own else []
+    keep += [("per_page", str(per_page))] if per_page != ORGANS_PER_PAGE else []
     context = _base_context(request, period, region)
     context.update(trail=trail(user, region), page=page, rows=page.object_list, sort=sort,
                    reverse_sort=key if sort.startswith("-") else f"-{key}",
                    hidden=[*keep, ("sort", sort)], extra_query="&".join(f"{k}={v}" for k, v in [*keep, ("sort", sort)]),
                    own=own, sorts=[(k, label) for k, (_a, label) in stats.RANKINGS.items()],
-                   ranking_chart=bar_chart(list(page.object_list)[:20], str(_("按时办结率（%）"))))
+                   per_page=per_page, per_page_choices=stat_tables.PER_PAGE_CHOICES,
+                   pager_hidden=[(k, v) for k, values in request.GET.lists() if k not in ("page", "per_page", "export")
+                                 for v in values],
+                   ranking_charts=ranking_charts(organs))
     return render(request, "supervision/dashboard_organs.html", context)
 
 
