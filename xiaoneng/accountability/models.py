@@ -152,6 +152,9 @@ class Case(models.Model):
     served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     announced_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     announcement_scope = models.CharField(_("公布范围"), max_length=200, blank=True)
+    # Whether the scope is the public at large (向社会公开): only then does the decision appear on the
+    # public 通报 page. The scope's words alone cannot say it ("不向社会公开" contains "向社会公开").
+    announcement_public = models.BooleanField(_("向社会公开"), default=False)
     filing_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
     filed_with = models.CharField(_("备案机关"), max_length=200, blank=True)
@@ -296,3 +299,42 @@ class Appeal(models.Model):
     @property
     def region_code(self) -> str:
         return self.party.case.region_code
+
+
+class FilingLevel(models.TextChoices):
+    SAME = "same", _("同级监察部门")
+    ABOVE = "above", _("上一级机关")
+
+
+class Filing(models.Model):
+    """One filing (备案) a decision needs: always with the same-level supervisory organ, and with the
+    level above where a decided measure's rule says so (`measures.filing_above_reasons`). Each runs
+    its own filing clock; the case is filed once every one of them is recorded."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="filings")
+    level = models.CharField(_("备案层级"), max_length=8, choices=FilingLevel.choices)
+    # Why the level above is required: the persons and measures that call for it, in words of the moment.
+    reasons = models.TextField(_("报上一级备案的原因"), blank=True)
+    clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    filed_with = models.CharField(_("备案机关"), max_length=200, blank=True)
+    filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("备案")
+        verbose_name_plural = _("备案")
+        ordering = ["case_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "level"], name="acct_filing_once_per_level")]
+
+    def __str__(self):
+        return f"{self.case.number} {self.get_level_display()}"
+
+    @property
+    def region_code(self) -> str:
+        return self.case.region_code
+
+    def is_late(self, now) -> bool:
+        """Filed after its clock's due time, or not filed and past it now."""
+        due = self.clock.due_at if self.clock_id else None
+        if due is None:
+            return False
+        return self.filed_at > due if self.filed_at else now > due

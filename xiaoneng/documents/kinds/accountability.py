@@ -176,26 +176,59 @@ class Decision(AccountabilityKind):
 
 @register
 class FilingReport(AccountabilityKind):
-    """备案报告: to the supervisory organ at the same level once the decision was served."""
+    """备案报告: once the decision was served, one to each organ the decision is filed with — the
+    same-level supervisory organ, and the level above where a decided measure's rule requires it
+    (`accountability_filing_above`), issued in turn like the notices."""
 
     code = "acct.filing"
     title = gettext_lazy("问责决定备案报告")
     word = "问备"
     legal_basis = gettext_lazy("问责决定报送同级监察部门备案的有关规定")
 
+    @staticmethod
+    def _key(case, filing) -> str:
+        # The same-level report keeps the key it had when it was the only one.
+        if filing is None or filing.level == "same":
+            return f"accountability:{case.pk}"
+        return f"accountability:{case.pk}:filing:{filing.level}"
+
+    def _pending(self, case):
+        """The first filing whose report is not issued yet (None when all are)."""
+        from xiaoneng.documents.models import Document
+
+        done = set(Document.objects.filter(kind=self.code, subject_key__startswith=f"accountability:{case.pk}")
+                   .values_list("subject_key", flat=True))
+        for filing in case.filings.select_related("clock").order_by("pk"):
+            if self._key(case, filing) not in done:
+                return filing
+        return None
+
     def applies(self, case) -> bool:
         from xiaoneng.accountability.models import Status
 
-        return case.status in (Status.SERVED, Status.ANNOUNCED, Status.FILED)
+        return case.status in (Status.SERVED, Status.ANNOUNCED, Status.FILED) and self._pending(case) is not None
+
+    def subject_key(self, case) -> str:
+        return self._key(case, self._pending(case))
+
+    def subject_label(self, case) -> str:
+        filing = self._pending(case)
+        label = super().subject_label(case)
+        return f"{label} · {filing.get_level_display()}" if filing is not None else label
 
     def content(self, case) -> Content:
-        from xiaoneng.accountability.models import Tolerance
+        from xiaoneng.accountability.models import FilingLevel, Tolerance
 
+        filing = self._pending(case)
         parties = list(case.parties.order_by("pk"))
         first = _("本机关于%(reg)s对%(organ)s“%(title)s”问题立案调查，于%(dec)s作出问责决定（%(no)s），"
                   "于%(served)s送达当事人。现将有关情况报告如下：") % {
             "reg": _day(case.registered_at), "organ": case.organ.name, "title": case.title,
             "dec": _day(case.decided_at), "no": case.decision_number, "served": _day(case.served_at)}
+        paragraphs = [first]
+        if filing is not None and filing.level == FilingLevel.ABOVE:
+            paragraphs.insert(0, _("根据有关规定，%(why)s，本决定除报送同级监察部门备案外，报上一级机关备案。") % {
+                "why": filing.reasons or _("所作问责决定须报上一级备案")})
         items = [_("调查认定的事实：%(f)s。") % {"f": _findings(case)}]
         for p in parties:
             heard = _("已放弃陈述申辩") if p.hearing_waived else _("已陈述申辩")
@@ -212,19 +245,27 @@ class FilingReport(AccountabilityKind):
         facts = self._facts(case)
         facts += [(_("决定书文号"), case.decision_number), (_("决定时间"), _day(case.decided_at)),
                   (_("送达时间"), _day(case.served_at))]
-        if case.filing_clock_id:
+        clock = filing.clock if filing is not None and filing.clock_id else (case.filing_clock if case.filing_clock_id else None)
+        if clock is not None:
             from xiaoneng.clocks.explain import deadline_label
 
-            facts.append((_("备案期限"), deadline_label(case.filing_clock.due_at)))
-        addressee = case.filed_with or _("%(region)s监察委员会") % {"region": _region_name(case.region_code)}
-        return Content(addressee=addressee, paragraphs=[first], items=items, closing=closing, facts=facts)
+            facts.append((_("备案期限"), deadline_label(clock.due_at)))
+        if filing is not None:
+            facts.append((_("备案层级"), str(filing.get_level_display())))
+        addressee = (filing.filed_with if filing is not None else case.filed_with) or _default_filed_with(case, filing)
+        return Content(addressee=addressee, paragraphs=paragraphs, items=items, closing=closing, facts=facts)
 
 
-def _region_name(code: str) -> str:
+def _default_filed_with(case, filing) -> str:
+    """The supervisory commission of the case's region, or of the region above for the level above."""
     from xiaoneng.orgs.models import Region
 
-    region = Region.objects.filter(prefix=code).first()
-    return region.name if region else code
+    region = Region.objects.filter(prefix=case.region_code).select_related("parent").first()
+    if filing is not None and filing.level == "above":
+        if region is not None and region.parent_id:
+            return _("%(region)s监察委员会") % {"region": region.parent.name}
+        return _("上一级机关")
+    return _("%(region)s监察委员会") % {"region": region.name if region else case.region_code}
 
 
 def masked(name: str) -> str:
