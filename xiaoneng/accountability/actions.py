@@ -713,3 +713,43 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
         text += _("；在原公布范围（%(scope)s）内为其恢复名誉、消除影响") % {"scope": party.case.announcement_scope}
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
     return appeal
+
+
+# --- the periodic report to the government ------------------------------------------------------
+@transaction.atomic
+def do_issue_period_report(region, period, *, cases, actor=None, at: datetime | None = None):
+    """Issue the supervisory organ's report to the government for `region` and `period`
+    (`report.Period`), over `cases` (already scoped to the user); once per region and period.
+
+    1. Refuse a region without an efficiency office organ: the report is issued in its name.
+    2. The report row keeps the figures as they stood when issued; a row left without its
+       document (a failed issue) takes the figures of now.
+    3. Issue the document (acct.report) with the office's next 问报 number; asked again, the
+       document issued before is returned.
+    """
+    from xiaoneng.documents.actions import DocumentError, do_issue_document
+    from xiaoneng.documents.kinds.accountability import report_office
+    from xiaoneng.documents.models import Document
+
+    from . import report as R
+    from .models import PeriodicReport
+
+    at = _at(at)
+    if report_office(region.prefix) is None:
+        raise AccountabilityError(_("%(region)s未登记效能办（简称“%(short)s”的机关），不能以监察部门名义制发报告") % {
+            "region": region.name, "short": rule("complaint_office_short_name")}, "region")
+    row, created = PeriodicReport.objects.select_for_update().get_or_create(
+        region=region, year=period.year, quarter=period.quarter,
+        defaults={"issued_at": at, "figures": {}})
+    key = f"acct_report:{row.pk}"
+    existing = Document.objects.filter(kind="acct.report", subject_key=key).first()
+    if existing is not None:
+        return existing
+    row.figures = R.snapshot(R.build(cases, region, period, now=at))
+    row.issued_at = at
+    row.save(update_fields=["figures", "issued_at"])
+    record("accountability.report", row, changes={"period": period.code, "region": region.code})
+    try:
+        return do_issue_document("acct.report", row, actor=actor, at=at)
+    except DocumentError as exc:
+        raise AccountabilityError(str(exc), "period") from exc

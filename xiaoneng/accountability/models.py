@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.refs import reference
-from xiaoneng.orgs.models import Organ, Staff, prefix_index
+from xiaoneng.orgs.models import Organ, Region, Staff, prefix_index
 
 
 class Source(models.TextChoices):
@@ -338,3 +338,28 @@ class Filing(models.Model):
         if due is None:
             return False
         return self.filed_at > due if self.filed_at else now > due
+
+
+class PeriodicReport(models.Model):
+    """The supervisory organ's report to the government for a region and a period (监察部门定期报告),
+    once issued: the figures as they stood, and the document (acct.report) issued on it."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=12, editable=False)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"), default=0)  # 0: the whole year
+    issued_at = models.DateTimeField(_("制发时间"))
+    figures = models.JSONField(_("报告数据"), default=dict)
+
+    class Meta:
+        verbose_name = _("问责工作定期报告")
+        verbose_name_plural = _("问责工作定期报告")
+        ordering = ["-year", "-quarter", "region_code"]
+        constraints = [models.UniqueConstraint(fields=["region", "year", "quarter"], name="acct_report_once_per_period")]
+
+    def __str__(self):
+        return f"{self.region} {self.year}" + (f"-Q{self.quarter}" if self.quarter else "")
+
+    def save(self, *args, **kwargs):
+        self.region_code = self.region.prefix
+        super().save(*args, **kwargs)

@@ -312,3 +312,123 @@ class Bulletin(AccountabilityKind):
                  (_("公布时间"), _day(case.announced_at))]
         return Content(addressee=case.announcement_scope, paragraphs=[first, second], items=items, closing=closing,
                        facts=facts)
+
+
+# --- the periodic report to the government ----------------------------------------------------------
+def report_office(region_code: str):
+    """The efficiency office organ of a region (short name `complaint_office_short_name`), which acts as
+    the supervisory organ (监察部门) of this platform and issues the report; None if the region has none."""
+    from xiaoneng.conf import rule
+    from xiaoneng.orgs.models import Organ
+
+    return (Organ.objects.filter(region_code=region_code, short_name=rule("complaint_office_short_name"), is_active=True)
+            .order_by("pk").first())
+
+
+def _load_report(user, pk):
+    from django.http import Http404
+
+    from xiaoneng.accountability.models import PeriodicReport
+    from xiaoneng.orgs import access
+
+    row = access.scoped(PeriodicReport.objects.select_related("region"), user, "accountability.view").filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def _may_issue_report(user, row) -> bool:
+    from xiaoneng.accountability.models import PeriodicReport
+    from xiaoneng.orgs import access
+
+    return access.scoped(PeriodicReport.objects.filter(pk=row.pk), user, "accountability.manage").exists()
+
+
+def _report_url(row) -> str:
+    from urllib.parse import urlencode
+
+    period = f"{row.year}-Q{row.quarter}" if row.quarter else str(row.year)
+    return reverse("accountability:report") + "?" + urlencode({"region": row.region.code, "period": period})
+
+
+SUBJECTS["acct_report"] = Subject(load=_load_report, may_issue=_may_issue_report, url=_report_url)
+
+
+def _n(x) -> str:
+    return "—" if x is None else f"{x:g}"
+
+
+def _p(x) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def _listed(rows, unit: str) -> str:
+    return "、".join(f"{label}{value}{unit}" for label, value in rows) or _("无")
+
+
+@register
+class PeriodReport(DocumentKind):
+    """问责工作情况报告: the efficiency office (as the supervisory organ) reports a quarter's or a year's
+    accountability work to the region's government, with the comparison to the period before. Written
+    from the figures kept on the report row when it was issued."""
+
+    code = "acct.report"
+    title = gettext_lazy("关于问责工作情况的报告")
+    word = "问报"
+    subject_type = "acct_report"
+    perms = ("accountability.view",)
+    legal_basis = gettext_lazy("监察部门定期向本级人民政府报告问责工作情况的有关规定")
+
+    def applies(self, row) -> bool:
+        return bool(row.figures)
+
+    def subject_label(self, row) -> str:
+        f = row.figures
+        return _("%(region)s%(period)s问责工作情况") % {"region": f.get("region_name", ""), "period": f.get("period_label", "")}
+
+    def organ(self, row):
+        from xiaoneng.documents.actions import DocumentError
+
+        office = report_office(row.region_code)
+        if office is None:
+            raise DocumentError(_("本区划未登记效能办，不能制发问责工作情况报告。"))
+        return office
+
+    def issuer(self, row) -> Issuer:
+        from .supervision import office_of
+
+        return office_of(row.region_code)
+
+    def content(self, row) -> Content:
+        f = row.figures
+        cur, prev, t = f["current"], f["previous"], f["tables"]
+        first = _("现将%(region)s%(period)s效能问责工作情况报告如下（数据截至%(day)s）：") % {
+            "region": f["region_name"], "period": f["period_label"], "day": _date(row.issued_at.date())}
+        items = [
+            _("基本情况。本期立案%(reg)d件（上期%(preg)d件），作出问责决定%(dec)d件（上期%(pdec)d件），经容错纠错等不予问责结案"
+              "%(closed)d件，受到问责%(persons)d人（上期%(ppersons)d人）。") % {
+                "reg": cur["registered"], "preg": prev["registered"], "dec": cur["decided"], "pdec": prev["decided"],
+                "closed": cur["closed"], "persons": cur["persons"], "ppersons": prev["persons"]},
+            _("问责来源。本期立案按来源：%(reg)s；作出决定及结案按来源：%(dec)s。") % {
+                "reg": _listed(t["registered_source"], _("件")), "dec": _listed(t["decided_source"], _("件"))},
+            _("问责方式。%(m)s。") % {"m": _listed(t["measure"], _("人"))},
+            _("备案情况。应备案%(due)d件次，逾期备案%(late)d件次（上期%(pdue)d件次、逾期%(plate)d件次）。") % {
+                "due": cur["filings_due"], "late": cur["filings_late"], "pdue": prev["filings_due"],
+                "plate": prev["filings_late"]},
+            _("复核申诉。本期受理%(rec)d件，办结%(dec)d件，其中维持%(up)d件、变更%(ch)d件、撤销%(rev)d件；本期所作决定的"
+              "复核申诉改变率为%(rate)s。") % {
+                "rec": cur["appeals_received"], "dec": cur["appeals_decided"], "up": cur["appeals_upheld"],
+                "ch": cur["appeals_changed"], "rev": cur["appeals_revoked"], "rate": _p(cur["reversal_rate"])},
+            _("容错纠错。申请容错纠错%(n)d人：%(rows)s。") % {"n": cur["tolerance_applied"],
+                                                      "rows": _listed(t["tolerance"], _("人"))},
+            _("工作质量。每起事件问责%(per)s人，从提出线索到作出决定平均%(days)s天，依据兜底条款作出决定的比例为%(share)s"
+              "（上期分别为%(pper)s人、%(pdays)s天、%(pshare)s）。") % {
+                "per": _n(cur["per_incident"]), "days": _n(cur["avg_days"]), "share": _p(cur["catch_all_share"]),
+                "pper": _n(prev["per_incident"]), "pdays": _n(prev["avg_days"]), "pshare": _p(prev["catch_all_share"])},
+        ]
+        closing = [_("特此报告。")]
+        facts = [(_("报告期"), f["period_label"]), (_("比较期"), f["previous_label"])]
+        facts += [(label, _("本期%(a)s，上期%(b)s，增减%(c)s") % {"a": a, "b": b, "c": c})
+                  for label, a, b, c in f["comparison"]]
+        return Content(addressee=_("%(region)s人民政府") % {"region": f["region_name"]}, paragraphs=[first],
+                       items=items, closing=closing, facts=facts)
