@@ -277,6 +277,25 @@ def masked(name: str) -> str:
     return f"{surname}某"
 
 
+def shown_names(parties, hide: bool, always_masked=()) -> dict[str, str]:
+    """Each party's name as an announcement may print it: persons masked when `hide` (and those in
+    `always_masked` — e.g. whose decision was revoked — in any case); organs keep their names."""
+    return {p.name: (masked(p.name) if p.staff_id and (hide or p.pk in always_masked) else p.name) for p in parties}
+
+
+def scrub(text: str, shown: dict[str, str]) -> str:
+    """`text` with every real name replaced by its shown form, longest first (张三丰 before 张三)."""
+    for real, public in sorted(shown.items(), key=lambda kv: -len(kv[0])):
+        if real != public:
+            text = text.replace(real, public)
+    return text
+
+
+def measure_text(code: str, months: int | None = None) -> str:
+    """A measure in words with its period, as the documents print it."""
+    return _measure(code, months)
+
+
 @register
 class Bulletin(AccountabilityKind):
     """问责情况通报: the public announcement within the chosen scope. Persons are named as the
@@ -295,15 +314,8 @@ class Bulletin(AccountabilityKind):
         from xiaoneng.conf import rule
 
         parties = self._decided_parties(case)
-        hide = bool(rule("accountability_bulletin_mask_names"))
-        shown = {p.name: (masked(p.name) if hide and p.staff_id else p.name) for p in case.parties.all()}
-
-        def clean(text: str) -> str:
-            for real, public in sorted(shown.items(), key=lambda kv: -len(kv[0])):
-                text = text.replace(real, public)
-            return text
-
-        first = clean(_("经调查，%(organ)s存在以下问题：%(findings)s。") % {"organ": case.organ.name, "findings": _findings(case)})
+        shown = shown_names(case.parties.all(), bool(rule("accountability_bulletin_mask_names")))
+        first = scrub(_("经调查，%(organ)s存在以下问题：%(findings)s。") % {"organ": case.organ.name, "findings": _findings(case)}, shown)
         second = _("根据有关规定，经%(decider)s研究，决定对相关责任人作出如下处理：") % {"decider": case.deciding_organ.name}
         items = [_("%(name)s（%(resp)s）：%(measure)s。") % {"name": shown[p.name], "resp": p.get_responsibility_display(),
                                                            "measure": _measure(p.measure, p.months)} for p in parties]
