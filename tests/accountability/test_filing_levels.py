@@ -133,3 +133,12 @@ def test_the_case_page_records_each_filing_through_its_form(acct, login):
     case.refresh_from_db()
     assert response.status_code == 302 and case.status == Status.FILED
     assert Filing.objects.filter(case=case, filed_at__isnull=True).count() == 0
+
+
+def test_the_api_lists_each_filing_with_its_own_due_time(acct, login):
+    case = served(acct, "removal")
+    actions.do_file_case(case, filed_with="天河区监察委员会", at=at("2026-03-05T10:00"))
+    detail = login(acct.world.county_supervisor).get(f"/api/v1/accountability/cases/{case.pk}/").json()
+    assert [(f["level"], f["filed_with"], bool(f["due_at"])) for f in detail["filings"]] == [
+        ("same", "天河区监察委员会", True), ("above", "", True)]
+    assert detail["status"] == "served" and detail["announcement_public"] is False
