@@ -178,3 +178,28 @@ def test_nobody_outside_the_region_sees_or_issues_its_report(year, acct, login, 
     else:
         assert page.status_code == issue.status_code == export.status_code == 404
     assert not Document.objects.filter(kind="acct.report").exists()
+
+
+def test_the_english_page_leaves_no_chinese_outside_the_data_and_the_document_stays_chinese(year, acct, login):
+    import re
+
+    from xiaoneng.orgs.models import Organ, Region
+
+    acct.office.short_name = "效能办"
+    acct.office.save()
+    client = login(acct.world.county_supervisor)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    form = {"region": "440106000000", "period": "2026-Q1"}
+    html = client.get(reverse("accountability:report"), form).content.decode()
+    assert "Q1 2026" in html and "Q4 2025" in html
+    data = sorted({*Region.objects.values_list("name", flat=True), *Organ.objects.values_list("name", flat=True),
+                   "一级科员", "副局长", "效", "简体中文"}, key=len, reverse=True)
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    for name in data:
+        text = text.replace(name, " ")
+    assert not re.findall(r"[\u4e00-\u9fff]+", text), re.findall(r"[\u4e00-\u9fff]+", text)
+    client.post(reverse("accountability:report-issue"), form)
+    document = Document.objects.get(kind="acct.report")
+    with document.file.open("rb") as handle:
+        pdf = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(handle.read())).pages).replace("\n", "")
+    assert "2026年第一季度" in pdf.replace(" ", "") and "Q1" not in pdf and "Cases registered" not in pdf

@@ -122,3 +122,18 @@ def test_the_list_is_paged_newest_first_in_a_fixed_number_of_queries(acct, clien
     assert first.number not in page1 and first.number in page2 and third.number in page1 and second.number in page1
     assert "第 2 / 2 页" in page2
     assert client.get(LIST, {"page": "abc"}).status_code == 200
+
+
+def test_the_english_page_translates_everything_but_the_notice(acct, client):
+    import re
+
+    case, _ = announced(acct, "天效问〔2026〕21号")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(LIST).content.decode()
+    assert "Accountability notices" in html
+    html = client.get(f"{LIST}{case.number}/").content.decode()
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+    for data in sorted({"广州市天河区党政机关效能建设办公室", "广州市天河区市场监督管理局", case.title, case.findings,
+                        "天效问〔2026〕21号", "张某", "直接责任", "警告（处分期6个月）", "效", "简体中文"}, key=len, reverse=True):
+        text = text.replace(data, " ")
+    assert not re.findall(r"[\u4e00-\u9fff]+", text), re.findall(r"[\u4e00-\u9fff]+", text)

@@ -26,7 +26,7 @@ import secrets
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
@@ -745,7 +745,9 @@ def do_issue_period_report(region, period, *, cases, actor=None, at: datetime | 
     existing = Document.objects.filter(kind="acct.report", subject_key=key).first()
     if existing is not None:
         return existing
-    row.figures = R.snapshot(R.build(cases, region, period, now=at))
+    # The document is in Chinese whatever language the issuer reads the pages in: so are its figures' words.
+    with translation.override("zh-hans"):
+        row.figures = R.snapshot(R.build(cases, region, period, now=at))
     row.issued_at = at
     row.save(update_fields=["figures", "issued_at"])
     record("accountability.report", row, changes={"period": period.code, "region": region.code})

@@ -22,12 +22,14 @@ from datetime import date, datetime, time
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import stats
 from .models import Appeal, CaseStep, Status
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:-?[Qq]([1-4]))?$")
-QUARTER_WORDS = {1: "一", 2: "二", 3: "三", 4: "四"}
+QUARTER_LABELS = {1: gettext_lazy("%(y)d年第一季度"), 2: gettext_lazy("%(y)d年第二季度"),
+                  3: gettext_lazy("%(y)d年第三季度"), 4: gettext_lazy("%(y)d年第四季度")}
 
 
 class PeriodError(ValueError):
@@ -61,7 +63,7 @@ class Period:
     @property
     def label(self) -> str:
         if self.quarter:
-            return _("%(y)d年第%(q)s季度") % {"y": self.year, "q": QUARTER_WORDS[self.quarter]}
+            return str(QUARTER_LABELS[self.quarter]) % {"y": self.year}
         return _("%(y)d年度") % {"y": self.year}
 
     @property
