@@ -139,14 +139,14 @@ def figures(cases, period: Period, now: datetime) -> Figures:
     concluded = cases.filter(_in("decided_at", period) | (Q(status=Status.CLOSED) & closed_in))
     f = Figures(period, stats.compute(registered, now), stats.compute(concluded, now))
     f.closed = next((r.value for r in f.concluded.by_status if r.params.get("status") == Status.CLOSED), 0)
-    O = Appeal.Outcome  # noqa: N806
+    outcome = Appeal.Outcome
     decided_in = _in("decided_at", period)
     flow = Appeal.objects.filter(party__case__in=cases.values("pk")).aggregate(
         received=Count("pk", filter=_in("received_at", period)),
-        decided=Count("pk", filter=decided_in & ~Q(outcome=O.PENDING)),
-        upheld=Count("pk", filter=decided_in & Q(outcome=O.UPHELD)),
-        changed=Count("pk", filter=decided_in & Q(outcome=O.CHANGED)),
-        revoked=Count("pk", filter=decided_in & Q(outcome=O.REVOKED)),
+        decided=Count("pk", filter=decided_in & ~Q(outcome=outcome.PENDING)),
+        upheld=Count("pk", filter=decided_in & Q(outcome=outcome.UPHELD)),
+        changed=Count("pk", filter=decided_in & Q(outcome=outcome.CHANGED)),
+        revoked=Count("pk", filter=decided_in & Q(outcome=outcome.REVOKED)),
     )
     f.appeals_received, f.appeals_decided = flow["received"], flow["decided"]
     f.appeals_upheld, f.appeals_changed, f.appeals_revoked = flow["upheld"], flow["changed"], flow["revoked"]
