@@ -142,3 +142,24 @@ def test_the_api_lists_each_filing_with_its_own_due_time(acct, login):
     assert [(f["level"], f["filed_with"], bool(f["due_at"])) for f in detail["filings"]] == [
         ("same", "天河区监察委员会", True), ("above", "", True)]
     assert detail["status"] == "served" and detail["announcement_public"] is False
+
+
+def test_decisions_made_before_filings_had_rows_get_their_same_level_filing_from_the_case(acct):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("xiaoneng.accountability.migrations.0003_filing_levels_and_public_announcement")
+    filed = served(acct, "warning", number="天效问〔2026〕1号")
+    actions.do_file_case(filed, filed_with="天河区监察委员会", at=at("2026-03-05T10:00"))
+    unfiled, _ = acct.decided("2026-03-02T10:00", number="天效问〔2026〕2号")
+    undecided = acct.register()
+    Filing.objects.all().delete()  # as the table stood before the migration
+    migration.same_level_filings(apps, None)
+    filed.refresh_from_db()
+    (a,) = Filing.objects.filter(case=filed)
+    (b,) = Filing.objects.filter(case=unfiled)
+    assert (a.level, a.clock_id, a.filed_with, a.filed_at) == ("same", filed.filing_clock_id, "天河区监察委员会",
+                                                               at("2026-03-05T10:00"))
+    assert (b.clock_id, b.filed_at) == (unfiled.filing_clock_id, None)
+    assert not Filing.objects.filter(case=undecided).exists()
