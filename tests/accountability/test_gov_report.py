@@ -154,6 +154,8 @@ def test_the_report_is_issued_once_as_a_numbered_document_of_the_efficiency_offi
 
 def test_a_region_without_an_efficiency_office_gets_a_clear_refusal(year, acct, login):
     client = login(acct.world.county_supervisor)
+    html = client.get(reverse("accountability:report"), {"region": "440106000000", "period": "2026-Q1"}).content.decode()
+    assert 'data-testid="report-no-office"' in html and 'data-testid="report-issue"' not in html
     response = client.post(reverse("accountability:report-issue"), {"region": "440106000000", "period": "2026-Q1"},
                            follow=True)
     assert "未登记效能办" in response.content.decode() and not Document.objects.filter(kind="acct.report").exists()

@@ -268,6 +268,6 @@ def chart_rows(report: GovReport) -> list[stats.Row]:
     rows = []
     for c in report.comparison[:4] + report.comparison[7:10]:
         a, b = c.values
-        rows.append(stats.Row(f"{c.label} · {report.period.label}", int(a or 0)))
-        rows.append(stats.Row(f"{c.label} · {report.period.previous().label}", int(b or 0)))
+        rows.append(stats.Row(f"{c.label} · {_('本期')}", int(a or 0)))
+        rows.append(stats.Row(f"{c.label} · {_('上期')}", int(b or 0)))
     return rows

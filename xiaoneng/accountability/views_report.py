@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xiaoneng.clocks.engine import local_date
+from xiaoneng.documents.kinds.accountability import report_office
 from xiaoneng.documents.models import Document
 from xiaoneng.documents.views import readable_by
 from xiaoneng.lib.codes import normalise_region_code
@@ -117,6 +118,7 @@ def report_page(request):
     return render(request, "accountability/report.html", {
         "form": form, "report": rep, "tables": tables, "health": health, "charts": charts,
         "documents": _documents(request.user, region, period), "may_issue": _may_issue(request.user, region),
+        "office": report_office(region.prefix),
     })
 
 
