@@ -8,11 +8,14 @@ outside scope or a malformed period is a form error answered with 400, counting 
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +71,7 @@ class ReportForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-def _form(request, data, regions):
+def _form(data, regions):
     if not data:
         today = local_date(timezone.now())
         data = {"region": regions[0].code if regions else "", "period": R.Period.containing(today).code}
@@ -95,7 +98,7 @@ def report_page(request):
         raise Http404
     regions = report_regions(request.user)
     data = request.GET if ("region" in request.GET or "period" in request.GET) else None
-    form = _form(request, data, regions)
+    form = _form(data, regions)
     if not form.is_valid():
         return render(request, "accountability/report.html", {"form": form}, status=400)
     region, period = form.cleaned_data["region"], form.cleaned_data["period"]
@@ -142,8 +145,4 @@ def report_issue(request):
     else:
         messages.success(request, gettext("已制发%(title)s，文号 %(number)s。") % {"title": document.title,
                                                                            "number": document.number})
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
     return redirect(reverse("accountability:report") + "?" + urlencode({"region": region.code, "period": period.code}))
