@@ -137,3 +137,16 @@ def test_the_english_page_translates_everything_but_the_notice(acct, client):
                         "天效问〔2026〕21号", "张某", "直接责任", "警告（处分期6个月）", "效", "简体中文"}, key=len, reverse=True):
         text = text.replace(data, " ")
     assert not re.findall(r"[\u4e00-\u9fff]+", text), re.findall(r"[\u4e00-\u9fff]+", text)
+
+
+def test_the_announce_form_records_whether_the_announcement_is_public(acct, login, client):
+    case, _ = acct.decided("2026-03-02T10:00", number="天效问〔2026〕31号")
+    actions.do_serve_case(case, at=at("2026-03-03T10:00"))
+    staff = login(acct.world.county_supervisor)
+    url = reverse("accountability:case-act", args=[case.pk, "announce"])
+    response = staff.post(url, {"rev": str(case.steps.count()), "scope": "向社会公开", "public": "on"})
+    case.refresh_from_db()
+    assert response.status_code == 302 and case.announcement_public and case.status == "announced"
+    assert 'data-testid="announced-public"' in staff.get(reverse("accountability:case", args=[case.pk])).content.decode()
+    staff.logout()
+    assert case.number in client.get(LIST).content.decode()
