@@ -178,6 +178,27 @@ DEFAULTS: dict[str, object] = {
     # Statistics pages (xiaoneng/web/stat_tables.py): a chart over organs or matters shows the first
     # and the last this many of the ranking; the full table is paged beneath it.
     "stats_chart_top_n": 10,
+    # Filing with the level above (报上一级备案) besides the same-level supervisory organ, per measure:
+    # "all" — whoever receives it; "leaders" — only a leading cadre (see below); a measure not listed —
+    # same-level filing only. Defaults: the sanctions that end or take away the post (撤职, 开除), whose
+    # appointment the organ above registers, and organisational measures on leading cadres, whose
+    # decisions 问责条例 has reported to the organisation department above. Each filing has its own
+    # clock of `accountability_filing_working_days`.
+    "accountability_filing_above": {
+        "removal": "all", "expulsion": "all",
+        "suspend": "leaders", "reassign": "leaders", "resign": "leaders", "demote_post": "leaders",
+        "dismiss_post": "leaders",
+    },
+    # Who is a leading cadre (领导干部) for that rule: a person held with one of `responsibilities`
+    # (主要 / 重要领导责任), or whose 职务职级 contains one of `rank_words` and none of `not_rank_words`
+    # (一级主任科员 is a grade, not a leading post).
+    "accountability_leading_cadre": {
+        "responsibilities": ["main_leader", "important_leader"],
+        "rank_words": ["长", "书记", "主任", "主席"],
+        "not_rank_words": ["科员", "调研员", "巡视员", "办事员"],
+    },
+    # The public 通报 page (/public/accountability/) names persons as 张某 (True) or in full (False).
+    "accountability_public_mask_names": True,
 }
 
 

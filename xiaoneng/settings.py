@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
         "ExchangeEventTypeEnum": "xiaoneng.approvals.exchange.schema.EVENT_TYPE_CHOICES",
         "ExchangeEventStateEnum": "xiaoneng.approvals.exchange.schema.EVENT_STATE_CHOICES",
         "StateEnum": "xiaoneng.clocks.models.Clock.State",  # the name clocks' state had before the one above came
+        "AccountabilityFilingLevelEnum": "xiaoneng.accountability.models.FilingLevel",
+        "LevelEnum": "xiaoneng.orgs.models.RegionLevel",  # keeps its name now that filings have a level too
     },
 }
 

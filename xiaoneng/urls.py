@@ -17,6 +17,7 @@ urlpatterns = [
     path("supervision/", include("xiaoneng.supervision.urls")),
     path("complaints/", include("xiaoneng.complaints.urls")),
     path("public/complaints/", include("xiaoneng.complaints.public_urls")),
+    path("public/accountability/", include("xiaoneng.accountability.public_urls")),
     path("ratings/window-qr/", portal.window_qr, name="window-qr"),
     path("ratings/", include("xiaoneng.complaints.rating_urls")),
     path("open311/v2/", include("xiaoneng.complaints.open311.urls")),

@@ -7,7 +7,8 @@ Clocks (limits in xiaoneng.conf, all configuration, see the README):
 * accountability.adjustment — from the decision, `accountability_adjustment_months` (1) for an
   organisational measure (组织调整) to be carried out;
 * accountability.filing     — from the decision, `accountability_filing_working_days` (15)
-  working days to file (备案) with the same-level supervisory organ;
+  working days to file (备案) with the same-level supervisory organ, and one more such clock
+  for the level above where a decided measure's rule requires it (`accountability_filing_above`);
 * accountability.review / accountability.appeal — from receipt of a 复核 / 申诉, the limits
   `accountability_review_decision_days` (30) / `accountability_appeal_decision_days` (60,
   +`accountability_appeal_extension_days` for a complex case).
@@ -25,7 +26,7 @@ import secrets
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
@@ -45,6 +46,8 @@ from .models import (
     Case,
     CaseStep,
     Evidence,
+    Filing,
+    FilingLevel,
     Party,
     Proposal,
     ProposalStatus,
@@ -471,10 +474,11 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
     except IntegrityError as exc:  # another decision took the number meanwhile
         raise AccountabilityError(_("文号 %(no)s 本机关本年度已使用") % {"no": decision_number}, "decision_number") from exc
     _stop(case.decision_clock_id, at)
-    days = int(rule("accountability_filing_working_days"))
-    case.filing_clock = _start_clock("accountability.filing", case, case, at, days, "working", _("备案期限"),
-                                     _("作出决定后 %(n)d 个工作日内报送同级监察部门备案") % {"n": days})
+    case.filing_clock = _open_filing(case, FilingLevel.SAME, at).clock
     case.save(update_fields=["filing_clock"])
+    above = M.filing_above_reasons(decided)
+    if above:
+        _open_filing(case, FilingLevel.ABOVE, at, reasons="；".join(above))
     _escalate(case, decided, at)
     adjust = int(rule("accountability_adjustment_months"))
     for party in decided:
@@ -546,25 +550,60 @@ def do_serve_case(case: Case, *, at: datetime | None = None) -> Case:
 
 
 @transaction.atomic
-def do_announce_case(case: Case, *, scope: str, at: datetime | None = None) -> Case:
+def do_announce_case(case: Case, *, scope: str, public: bool = False, at: datetime | None = None) -> Case:
+    """公布 within a stated scope; `public` (向社会公开) puts it on the public 通报 page as well."""
     at = _at(at)
     case = _locked_case(case)
     case.announcement_scope = _need(scope, "scope", _("请写明公布范围"), 200)
+    case.announcement_public = bool(public)
     case.announced_at = at
-    set_status(case, Status.ANNOUNCED, K.ANNOUNCE, at, text=case.announcement_scope,
-               fields=("announcement_scope", "announced_at"))
+    set_status(case, Status.ANNOUNCED, K.ANNOUNCE, at, text=case.announcement_scope, data={"public": case.announcement_public},
+               fields=("announcement_scope", "announcement_public", "announced_at"))
     return case
 
 
+def _open_filing(case: Case, level: str, at: datetime, reasons: str = "") -> Filing:
+    """A filing the decision needs, with its own clock of `accountability_filing_working_days`."""
+    days = int(rule("accountability_filing_working_days"))
+    filing = Filing.objects.create(case=case, level=level, reasons=reasons)
+    if level == FilingLevel.SAME:
+        label, basis = _("备案期限"), _("作出决定后 %(n)d 个工作日内报送同级监察部门备案") % {"n": days}
+    else:
+        label = _("报上一级备案期限")
+        basis = _("作出决定后 %(n)d 个工作日内报上一级机关备案（%(why)s）") % {"n": days, "why": reasons}
+    filing.clock = _start_clock("accountability.filing", case, case, at, days, "working", label, basis[:200])
+    filing.save(update_fields=["clock"])
+    return filing
+
+
 @transaction.atomic
-def do_file_case(case: Case, *, filed_with: str, at: datetime | None = None) -> Case:
-    """备案 with the supervisory organ at the same level; stops the filing clock (late shows on it)."""
+def do_file_case(case: Case, *, filed_with: str, level: str = FilingLevel.SAME, at: datetime | None = None) -> Case:
+    """备案 of the decision at one level (the same-level supervisory organ, or the level above where a
+    measure's rule requires it); stops that filing's clock (late shows on it). The case becomes filed
+    once every filing it needs is recorded."""
     at = _at(at)
     case = _locked_case(case)
-    case.filed_with = _need(filed_with, "filed_with", _("请填写备案机关"), 200)
+    if case.status not in (Status.SERVED, Status.ANNOUNCED):
+        raise AccountabilityError(_("决定送达后才能登记备案"), "status")
+    if level not in FilingLevel.values:
+        raise AccountabilityError(_("请选择备案层级"), "level")
+    filing = Filing.objects.select_for_update().filter(case=case, level=level).first()
+    if filing is None:
+        raise AccountabilityError(_("本案无需向%(level)s备案") % {"level": FilingLevel(level).label}, "level")
+    if filing.filed_at:
+        raise AccountabilityError(_("已登记向%(level)s的备案") % {"level": FilingLevel(level).label}, "level")
+    filing.filed_with = _need(filed_with, "filed_with", _("请填写备案机关"), 200)
+    filing.filed_at = at
+    filing.save(update_fields=["filed_with", "filed_at"])
+    _stop(filing.clock_id, at)
+    text = f"{filing.get_level_display()}：{filing.filed_with}"
+    data = {"filing": filing.pk, "level": level}
+    if Filing.objects.filter(case=case, filed_at__isnull=True).exists():
+        step(case, K.FILE, at, text=text, data=data)
+        return case
+    case.filed_with = "；".join(Filing.objects.filter(case=case).values_list("filed_with", flat=True))[:200]
     case.filed_at = at
-    set_status(case, Status.FILED, K.FILE, at, text=case.filed_with, fields=("filed_with", "filed_at"))
-    _stop(case.filing_clock_id, at)
+    set_status(case, Status.FILED, K.FILE, at, text=text, data=data, fields=("filed_with", "filed_at"))
     return case
 
 
@@ -724,3 +763,43 @@ def do_add_traced_parties(case: Case, *, staff_ids: list[int], responsibility: s
     record("accountability.trace_parties", case, changes={
         "staff": [s.pk for s in fresh], "skipped": sorted(already), "responsibility": responsibility})
     return added
+# --- the periodic report to the government ------------------------------------------------------
+@transaction.atomic
+def do_issue_period_report(region, period, *, cases, actor=None, at: datetime | None = None):
+    """Issue the supervisory organ's report to the government for `region` and `period`
+    (`report.Period`), over `cases` (already scoped to the user); once per region and period.
+
+    1. Refuse a region without an efficiency office organ: the report is issued in its name.
+    2. The report row keeps the figures as they stood when issued; a row left without its
+       document (a failed issue) takes the figures of now.
+    3. Issue the document (acct.report) with the office's next 问报 number; asked again, the
+       document issued before is returned.
+    """
+    from xiaoneng.documents.actions import DocumentError, do_issue_document
+    from xiaoneng.documents.kinds.accountability import report_office
+    from xiaoneng.documents.models import Document
+
+    from . import report as R
+    from .models import PeriodicReport
+
+    at = _at(at)
+    if report_office(region.prefix) is None:
+        raise AccountabilityError(_("%(region)s未登记效能办（简称“%(short)s”的机关），不能以监察部门名义制发报告") % {
+            "region": region.name, "short": rule("complaint_office_short_name")}, "region")
+    row, created = PeriodicReport.objects.select_for_update().get_or_create(
+        region=region, year=period.year, quarter=period.quarter,
+        defaults={"issued_at": at, "figures": {}})
+    key = f"acct_report:{row.pk}"
+    existing = Document.objects.filter(kind="acct.report", subject_key=key).first()
+    if existing is not None:
+        return existing
+    # The document is in Chinese whatever language the issuer reads the pages in: so are its figures' words.
+    with translation.override("zh-hans"):
+        row.figures = R.snapshot(R.build(cases, region, period, now=at))
+    row.issued_at = at
+    row.save(update_fields=["figures", "issued_at"])
+    record("accountability.report", row, changes={"period": period.code, "region": region.code})
+    try:
+        return do_issue_document("acct.report", row, actor=actor, at=at)
+    except DocumentError as exc:
+        raise AccountabilityError(str(exc), "period") from exc

@@ -15,10 +15,10 @@ class AccountabilityConfig(AppConfig):
         from xiaoneng.supervision.models import AccountabilityProposal
 
         from . import actions, nav  # noqa: F401  (adds the accountability pages to the navigation)
-        from .models import Appeal, Case, Party, Proposal
+        from .models import Appeal, Case, Filing, Party, PeriodicReport, Proposal
 
         # Personnel data: every change audited, whichever channel made it.
-        for model in (Proposal, Case, Party, Appeal):
+        for model in (Proposal, Case, Party, Appeal, Filing):
             track(model)
         post_save.connect(actions.on_proposal_saved, sender=AccountabilityProposal,
                           dispatch_uid="accountability-take-up")
@@ -26,3 +26,5 @@ class AccountabilityConfig(AppConfig):
         register_scope(Case, region="region_code", organ_path="organ__path")
         register_scope(Party, region="case__region_code", organ_path="case__organ__path")
         register_scope(Appeal, region="party__case__region_code", organ_path="party__case__organ__path")
+        register_scope(Filing, region="case__region_code", organ_path="case__organ__path")
+        register_scope(PeriodicReport, region="region_code")

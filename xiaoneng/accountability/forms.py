@@ -328,26 +328,37 @@ class ServeForm(ActionForm):
 
 class AnnounceForm(ActionForm):
     action, title = "announce", _("公布")
-    scope = forms.CharField(label=_("公布范围"), max_length=200, help_text=_("如：本单位内部、全区通报"))
+    scope = forms.CharField(label=_("公布范围"), max_length=200, help_text=_("如：本单位内部、全区通报、向社会公开"))
+    public = forms.BooleanField(label=_("向社会公开（在门户网站“问责通报”公布）"), required=False)
 
     @classmethod
     def available(cls, case, *args):
         return case.status == Status.SERVED
 
     def perform(self, case):
-        return actions.do_announce_case(case, scope=self.cleaned_data["scope"])
+        return actions.do_announce_case(case, scope=self.cleaned_data["scope"], public=self.cleaned_data["public"])
 
 
 class FileForm(ActionForm):
+    """One filing at a time: the same-level supervisory organ, and the level above where required."""
+
     action, title = "file", _("登记备案")
-    filed_with = forms.CharField(label=_("备案机关"), max_length=200, help_text=_("同级监察部门"))
+    level = forms.ChoiceField(label=_("备案层级"), choices=(), required=False,
+                              help_text=_("不选则为第一项待备案的层级"))
+    filed_with = forms.CharField(label=_("备案机关"), max_length=200, help_text=_("如：天河区监察委员会"))
+
+    def setup(self):
+        self.fields["level"].choices = [(f.level, f.get_level_display()) for f in self.obj.filings.all()
+                                        if f.filed_at is None]
 
     @classmethod
     def available(cls, case, *args):
-        return case.status in (Status.SERVED, Status.ANNOUNCED)
+        return case.status in (Status.SERVED, Status.ANNOUNCED) and case.filings.filter(filed_at__isnull=True).exists()
 
     def perform(self, case):
-        return actions.do_file_case(case, filed_with=self.cleaned_data["filed_with"])
+        d = self.cleaned_data
+        level = d["level"] or next((f.level for f in case.filings.all() if f.filed_at is None), "")
+        return actions.do_file_case(case, filed_with=d["filed_with"], level=level)
 
 
 class AdjustForm(_PartyForm):

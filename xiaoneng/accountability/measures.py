@@ -148,3 +148,39 @@ def tolerance_situations() -> list[tuple[str, str]]:
         ("cooperated", _("积极配合问责调查，主动承担责任（问责条例第十八条）")),
     ]
     return built_in + [(x["code"], x["label"]) for x in (rule("accountability_extra_tolerance") or [])]
+
+
+# --- filing with the level above ----------------------------------------------------------------
+FILE_ALL, FILE_LEADERS = "all", "leaders"
+
+
+def is_leading_cadre(rank: str, responsibility: str) -> bool:
+    """Whether a person counts as a leading cadre (领导干部) for the filing rule
+    (`accountability_leading_cadre`): held with a leader's responsibility, or a leading post by rank."""
+    conf = rule("accountability_leading_cadre") or {}
+    if responsibility in (conf.get("responsibilities") or ()):
+        return True
+    rank = rank or ""
+    return (any(w in rank for w in conf.get("rank_words") or ())
+            and not any(w in rank for w in conf.get("not_rank_words") or ()))
+
+
+def files_above(code: str, *, rank: str = "", responsibility: str = "") -> bool:
+    """Whether a decided measure must also be filed with the level above (`accountability_filing_above`)."""
+    how = (rule("accountability_filing_above") or {}).get(code)
+    if how == FILE_ALL:
+        return True
+    return how == FILE_LEADERS and is_leading_cadre(rank, responsibility)
+
+
+def filing_above_reasons(parties) -> list[str]:
+    """For the persons of a decision (with `name`, `measure`, `rank`, `responsibility`, `staff_id`):
+    who calls for filing with the level above, e.g. ["李四（副局长）：撤职"]; empty when none does."""
+    reasons = []
+    for p in parties:
+        if not p.measure or not p.staff_id:
+            continue
+        if files_above(p.measure, rank=p.rank, responsibility=p.responsibility):
+            label = all_measures()[p.measure].label if p.measure in all_measures() else p.measure
+            reasons.append(f"{p.name}（{p.rank}）：{label}" if p.rank else f"{p.name}：{label}")
+    return reasons

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.clocks.models import Clock
 from xiaoneng.lib.refs import reference
-from xiaoneng.orgs.models import Organ, Staff, prefix_index
+from xiaoneng.orgs.models import Organ, Region, Staff, prefix_index
 
 
 class Source(models.TextChoices):
@@ -170,6 +170,9 @@ class Case(models.Model):
     served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     announced_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     announcement_scope = models.CharField(_("公布范围"), max_length=200, blank=True)
+    # Whether the scope is the public at large (向社会公开): only then does the decision appear on the
+    # public 通报 page. The scope's words alone cannot say it ("不向社会公开" contains "向社会公开").
+    announcement_public = models.BooleanField(_("向社会公开"), default=False)
     filing_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
     filed_with = models.CharField(_("备案机关"), max_length=200, blank=True)
@@ -314,3 +317,67 @@ class Appeal(models.Model):
     @property
     def region_code(self) -> str:
         return self.party.case.region_code
+
+
+class FilingLevel(models.TextChoices):
+    SAME = "same", _("同级监察部门")
+    ABOVE = "above", _("上一级机关")
+
+
+class Filing(models.Model):
+    """One filing (备案) a decision needs: always with the same-level supervisory organ, and with the
+    level above where a decided measure's rule says so (`measures.filing_above_reasons`). Each runs
+    its own filing clock; the case is filed once every one of them is recorded."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="filings")
+    level = models.CharField(_("备案层级"), max_length=8, choices=FilingLevel.choices)
+    # Why the level above is required: the persons and measures that call for it, in words of the moment.
+    reasons = models.TextField(_("报上一级备案的原因"), blank=True)
+    clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    filed_with = models.CharField(_("备案机关"), max_length=200, blank=True)
+    filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("备案")
+        verbose_name_plural = _("备案")
+        ordering = ["case_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "level"], name="acct_filing_once_per_level")]
+
+    def __str__(self):
+        return f"{self.case.number} {self.get_level_display()}"
+
+    @property
+    def region_code(self) -> str:
+        return self.case.region_code
+
+    def is_late(self, now) -> bool:
+        """Filed after its clock's due time, or not filed and past it now."""
+        due = self.clock.due_at if self.clock_id else None
+        if due is None:
+            return False
+        return self.filed_at > due if self.filed_at else now > due
+
+
+class PeriodicReport(models.Model):
+    """The supervisory organ's report to the government for a region and a period (监察部门定期报告),
+    once issued: the figures as they stood, and the document (acct.report) issued on it."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=12, editable=False)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"), default=0)  # 0: the whole year
+    issued_at = models.DateTimeField(_("制发时间"))
+    figures = models.JSONField(_("报告数据"), default=dict)
+
+    class Meta:
+        verbose_name = _("问责工作定期报告")
+        verbose_name_plural = _("问责工作定期报告")
+        ordering = ["-year", "-quarter", "region_code"]
+        constraints = [models.UniqueConstraint(fields=["region", "year", "quarter"], name="acct_report_once_per_period")]
+
+    def __str__(self):
+        return f"{self.region} {self.year}" + (f"-Q{self.quarter}" if self.quarter else "")
+
+    def save(self, *args, **kwargs):
+        self.region_code = self.region.prefix
+        super().save(*args, **kwargs)

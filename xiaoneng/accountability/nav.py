@@ -9,3 +9,5 @@ register(NavItem("accountability-proposals", _("问责线索"), "accountability:
                  perm="accountability.view", order=51))
 register(NavItem("accountability-stats", _("问责统计"), "accountability:stats", section="supervision",
                  perm="accountability.view", order=52))
+register(NavItem("accountability-report", _("问责工作报告"), "accountability:report", section="supervision",
+                 perm="accountability.view", order=53))

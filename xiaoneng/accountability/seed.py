@@ -158,10 +158,17 @@ def _live(proposal, now) -> str:
         return "decided"
     actions.do_serve_case(case, at=day(27))
     if rng.random() < 0.4 and day(28) < now:
-        actions.do_announce_case(case, scope=f"{case.organ.name}内部", at=day(28))
+        # Every other announced case to the public (the portal's 问责通报), the rest within the organ;
+        # chosen by the case's id so the random sequence of the rest of the seed stays as it was.
+        public = case.pk % 2 == 0
+        actions.do_announce_case(case, scope="向社会公开" if public else f"{case.organ.name}内部", public=public,
+                                 at=day(28))
     filed = day(rng.choice((30, 32, 35, 60)))  # 60 days: filed late
     if rng.random() < 0.9 and filed < now:
-        actions.do_file_case(case, filed_with="同级监察委员会", at=filed)
+        # Each filing the decision needs: the same level, and the level above where the measure requires it.
+        for filing in case.filings.filter(filed_at__isnull=True).order_by("pk"):
+            actions.do_file_case(case, filed_with="同级监察委员会" if filing.level == "same" else "上一级监察委员会",
+                                 level=filing.level, at=filed)
     decided = [type(p).objects.get(pk=p.pk) for p in remaining]
     person = next((p for p in decided if p.staff_id), None)
     if person is not None and rng.random() < 0.25 and day(50) < now:

@@ -14,8 +14,8 @@ Definitions (also on the page):
 * by outcome — cases per status, and appeals per outcome;
 * time from proposal to decision — days from a case's earliest proposal to its decision,
   average and longest, over decided cases;
-* filings late — decided cases whose filing clock ran past its due time (filed late, or not
-  filed and past due now);
+* filings late — filings of decided cases (same level, and the level above where required)
+  whose filing clock ran past its due time (filed late, or not filed and past due now);
 * appeal reversal rate — appeals decided as changed or revoked ÷ appeals decided;
 * persons per incident — persons given a measure ÷ decided cases;
 * catch-all share — decided cases whose decision rests on a catch-all clause ÷ decided cases;
@@ -86,13 +86,16 @@ def compute(cases, now: datetime) -> Report:
     """The statistics of `cases` (a scoped, filtered queryset of Case): nine queries."""
     ids = cases.values("pk")
     decided_q = Q(status__in=DECIDED_STATES)
+    # One row per filing joined in (a case may need two: same level and the level above), so the
+    # case counts are distinct.
     totals = cases.aggregate(
-        cases=Count("pk"),
-        decided=Count("pk", filter=decided_q),
-        catch_all=Count("pk", filter=decided_q & Q(catch_all=True)),
-        filings_due=Count("pk", filter=decided_q & Q(filing_clock__isnull=False)),
-        filings_late=Count("pk", filter=decided_q & Q(filing_clock__due_at__isnull=False) & (
-            Q(filed_at__gt=F("filing_clock__due_at")) | Q(filed_at__isnull=True, filing_clock__due_at__lt=now))),
+        cases=Count("pk", distinct=True),
+        decided=Count("pk", filter=decided_q, distinct=True),
+        catch_all=Count("pk", filter=decided_q & Q(catch_all=True), distinct=True),
+        filings_due=Count("filings", filter=decided_q & Q(filings__clock__isnull=False)),
+        filings_late=Count("filings", filter=decided_q & Q(filings__clock__due_at__isnull=False) & (
+            Q(filings__filed_at__gt=F("filings__clock__due_at"))
+            | Q(filings__filed_at__isnull=True, filings__clock__due_at__lt=now))),
     )
     h = Health(cases=totals["cases"], decided=totals["decided"], catch_all=totals["catch_all"],
                filings_due=totals["filings_due"], filings_late=totals["filings_late"])

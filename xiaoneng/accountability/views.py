@@ -228,11 +228,17 @@ def _case_context(request, case: Case, failed=None) -> dict:
     rev = str(len(steps))
     parties = list(case.parties.select_related("staff", "organ", "adjustment_clock"))
     appeals = list(Appeal.objects.filter(party__case=case).select_related("party", "clock"))
+    filings = list(case.filings.select_related("clock"))
+    # Each filing runs its own clock (same level, and the level above where required).
+    filing_titles = {f.clock_id: gettext("%(level)s备案期限") % {"level": f.get_level_display()}
+                     for f in filings if f.clock_id}
+    filing_clocks = [f.clock for f in filings] if filings else [case.filing_clock]
     clocks = []
-    for clock in [case.decision_clock, case.filing_clock, *(p.adjustment_clock for p in parties),
+    for clock in [case.decision_clock, *filing_clocks, *(p.adjustment_clock for p in parties),
                   *(a.clock for a in appeals)]:
         if clock is not None:
-            clocks.append(clock_row(clock, CLOCK_TITLES.get(clock.kind, clock.label), now))
+            title = filing_titles.get(clock.pk) or CLOCK_TITLES.get(clock.kind, clock.label)
+            clocks.append(clock_row(clock, title, now))
     for p in parties:
         p.notified_label = measure_label(p.notified_measure)
         p.measure_label = measure_label(p.measure)
@@ -240,6 +246,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
     return {
         "case": case,
         "parties": parties,
+        "filings": filings,
         "appeals": appeals,
         "clocks": clocks,
         "phase": PHASE_LABELS.get(phase, ""),

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from xiaoneng.accountability import measures as M
-from xiaoneng.accountability.models import Case, Party, Status
+from xiaoneng.accountability.models import Case, Filing, Party, Status
 from xiaoneng.audit.log import record
 
 from ..errors import error_responses
@@ -43,6 +43,14 @@ class PartySerializer(serializers.ModelSerializer):
         return str(table[obj.measure].label) if obj.measure in table else obj.measure
 
 
+class FilingSerializer(serializers.ModelSerializer):
+    due_at = serializers.DateTimeField(source="clock.due_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Filing
+        fields = ["level", "reasons", "due_at", "filed_with", "filed_at"]
+
+
 class AccountabilityCaseSerializer(serializers.ModelSerializer):
     organ_name = serializers.CharField(source="organ.name", read_only=True)
     deciding_organ_name = serializers.CharField(source="deciding_organ.name", read_only=True)
@@ -53,15 +61,17 @@ class AccountabilityCaseSerializer(serializers.ModelSerializer):
         model = Case
         fields = ["id", "number", "title", "status", "organ", "organ_name", "region_code", "deciding_organ",
                   "deciding_organ_name", "registered_at", "decision_due_at", "decided_at", "decider",
-                  "decision_number", "served_at", "announced_at", "announcement_scope", "filing_due_at", "filed_at",
+                  "decision_number", "served_at", "announced_at", "announcement_scope", "announcement_public",
+                  "filing_due_at", "filed_at",
                   "filed_with"]
 
 
 class AccountabilityCaseDetailSerializer(AccountabilityCaseSerializer):
     parties = PartySerializer(many=True, read_only=True)
+    filings = FilingSerializer(many=True, read_only=True)
 
     class Meta(AccountabilityCaseSerializer.Meta):
-        fields = [*AccountabilityCaseSerializer.Meta.fields, "findings", "parties"]
+        fields = [*AccountabilityCaseSerializer.Meta.fields, "findings", "parties", "filings"]
 
 
 @extend_schema_view(
@@ -89,7 +99,8 @@ class AccountabilityCaseViewSet(ScopedReadOnlyViewSet):
     def base_queryset(self):
         queryset = Case.objects.select_related("organ", "deciding_organ", "decision_clock", "filing_clock")
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related(Prefetch("parties", queryset=Party.objects.order_by("pk")))
+            queryset = queryset.prefetch_related(Prefetch("parties", queryset=Party.objects.order_by("pk")),
+                                                 Prefetch("filings", queryset=Filing.objects.select_related("clock")))
         return queryset
 
     def filter_list(self, queryset, params):
