@@ -30,7 +30,7 @@ from xiaoneng.orgs import access
 from xiaoneng.orgs.filters import LEVEL_BY_PREFIX_LENGTH, TREE_DEPTH
 from xiaoneng.orgs.models import Region
 
-from . import actions, stats
+from . import actions
 from . import report as R
 from .models import Case, PeriodicReport
 from .views import MANAGE, VIEW, visible
@@ -116,13 +116,19 @@ def report_page(request):
         name = f"{gettext('问责工作情况报告')}-{region.name}-{period.code}.xlsx"
         return xlsx_response(name, gettext("问责工作情况报告"),
                              [gettext("部分"), gettext("项目"), cur, prev, gettext("增减")], rows)
-    charts = {key: stats.chart(str(title), rows) for key, title, rows in tables if rows and key != "organ"}
-    charts["compare"] = stats.chart(gettext("与上期比较"), R.chart_rows(rep))
+    charts = {key: _chart(str(title), rows) for key, title, rows in tables if rows and key != "organ"}
+    charts["compare"] = _chart(gettext("与上期比较"), R.chart_rows(rep))
     return render(request, "accountability/report.html", {
         "form": form, "report": rep, "tables": tables, "health": health, "charts": charts,
         "documents": _documents(request.user, region, period), "may_issue": _may_issue(request.user, region),
         "office": report_office(region.prefix),
     })
+
+
+def _chart(title: str, rows) -> dict:
+    """The JSON web/js/charts.js draws: {title, labels, values}. The report's tables are short
+    (sources, measures, ranks), so each is charted whole, unlike the organ tables of the statistics page."""
+    return {"title": title, "labels": [r.label for r in rows], "values": [r.value for r in rows]}
 
 
 @require_POST
