@@ -15,3 +15,12 @@ urlpatterns = [
     path("lines/<int:pk>/records/", views.line_records, name="line-records"),
     path("mine/", views.mine, name="mine"),
 ]
+
+# Lists with Excel export, the report of every appraisal change, the deputies' page (views_reports.py).
+from . import views_reports  # noqa: E402
+
+urlpatterns += [
+    path("scores/", views_reports.score_list, name="scores"),
+    path("changes/", views_reports.change_list, name="changes"),
+    path("published/", views_reports.published, name="published"),
+]

@@ -45,6 +45,7 @@ WELCOME = {
     Role.COMPLAINT_OFFICER: _("您可以受理、转办和答复辖区内的效能投诉。"),
     Role.APPRAISAL_OFFICER: _("您可以组织辖区内机关和工作人员的绩效考评。"),
     Role.AUDITOR: _("您可以只读查看辖区内的数据和审计日志。"),
+    Role.DEPUTY: _("您可以查看本区划已公布的绩效考评结果。"),
 }
 
 
