@@ -264,6 +264,10 @@ SPECTACULAR_SETTINGS = {
         "ExchangeEventTypeEnum": "xiaoneng.approvals.exchange.schema.EVENT_TYPE_CHOICES",
         "ExchangeEventStateEnum": "xiaoneng.approvals.exchange.schema.EVENT_STATE_CHOICES",
         "StateEnum": "xiaoneng.clocks.models.Clock.State",  # the name clocks' state had before the one above came
+        "StatusEnum": "xiaoneng.accountability.models.Status",  # its name before the appraisal's statuses came
+        "AppraisalSchemeStatusEnum": "xiaoneng.appraisal.models.SchemeStatus",
+        "AppraisalPeriodStatusEnum": "xiaoneng.appraisal.models.PeriodStatus",
+        "AppraisalGradeEnum": "xiaoneng.appraisal.models.Grade",
     },
 }
 
