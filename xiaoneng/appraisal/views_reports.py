@@ -82,7 +82,7 @@ class ScoreList(ListPage):
         Column(_("年度"), lambda r: r.period.scheme.year),
         Column(_("考评类别"), lambda r: r.period.scheme.organ_class.name),
         Column(_("机关"), lambda r: r.organ.name),
-        Column(_("总分"), lambda r: r.total),
+        Column(_("总分"), lambda r: float(r.total)),
         Column(_("类别内排名"), lambda r: r.rank),
         Column(_("等次"), lambda r: str(r.get_grade_display())),
         Column(_("状态"), lambda r: str(r.period.get_status_display())),
