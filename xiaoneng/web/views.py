@@ -86,4 +86,9 @@ def home(request):
                 "values": [k["count"] for k in kinds if k["count"]],
             },
         )
+    if access.has_perm(user, "appraisal.published"):
+        # People's congress deputies and CPPCC members: the published appraisal results of their region.
+        from xiaoneng.appraisal.views_reports import published_periods
+
+        context["published_appraisals"] = list(published_periods(user)[:20])
     return render(request, "web/home.html", context)
