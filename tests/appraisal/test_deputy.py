@@ -7,7 +7,7 @@ from xiaoneng.appraisal import actions
 from xiaoneng.orgs import access
 from xiaoneng.orgs.models import Role
 
-from .conftest import acct, at  # noqa: F401  (the accountability desk's fixture)
+from .conftest import at
 
 # Every page of these areas that takes no argument: cases, clocks, the calendar, supervision and its
 # dashboard, complaints and ratings, accountability, the audit log, the organisations, the inbox.
