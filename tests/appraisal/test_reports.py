@@ -144,3 +144,17 @@ def test_the_change_report_lists_decisions_and_weights_for_the_office_and_superv
         assert ("决定异议" in {r[1] for r in rows}) and ("考评期状态变更" in {r[1] for r in rows})
     # A county supervisor is below the class's region (广州): no report.
     assert login(land.w.county_supervisor).get(reverse("appraisal:changes")).status_code == 404
+
+
+def test_the_scheme_page_asks_why_the_scheme_in_force_is_replaced(land, login):
+    v2 = actions.do_new_version(land.scheme)
+    client = login(land.w.appraisal_officer)
+    page = client.get(reverse("appraisal:scheme", args=[v2.pk])).content.decode()
+    assert 'name="reason"' in page
+    refused = client.post(reverse("appraisal:scheme", args=[v2.pk]), {"op": "activate"}, follow=True)
+    assert "请写明更换已启用方案（权重）的理由" in refused.content.decode()
+    v2.refresh_from_db()
+    assert v2.status == "draft"
+    client.post(reverse("appraisal:scheme", args=[v2.pk]), {"op": "activate", "reason": "考评委员会调整"})
+    html = client.get(reverse("appraisal:changes"), {"period": land.period.pk}).content.decode()
+    assert "更换已启用方案" in html and "考评委员会调整" in html

@@ -131,7 +131,7 @@ def scheme_detail(request, pk):
         op = request.POST.get("op")
         try:
             if op == "activate":
-                period = actions.do_activate_scheme(scheme)
+                period = actions.do_activate_scheme(scheme, reason=request.POST.get("reason", ""))
                 messages.success(request, gettext("方案已启用"))
                 return redirect("appraisal:board", period.pk)
             if op == "version":
@@ -146,6 +146,8 @@ def scheme_detail(request, pk):
             messages.error(request, exc.message)
     return render(request, "appraisal/scheme.html", {
         "scheme": scheme, "tree": _tree(scheme), "copy_form": copy_form,
+        "replaces": scheme.status == SchemeStatus.DRAFT and Scheme.objects.filter(
+            organ_class=scheme.organ_class_id, year=scheme.year, status=SchemeStatus.ACTIVE).exists(),
         "period": Period.objects.filter(scheme=scheme).first()})
 
 
