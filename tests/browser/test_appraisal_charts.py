@@ -4,8 +4,7 @@ import pytest
 from conftest import PASSWORD  # tests/conftest.py: the shared personas
 from playwright.sync_api import expect
 
-from tests.appraisal.conftest import land, published  # noqa: F401  (the appraisal fixtures)
-from tests.appraisal.conftest import acct  # noqa: F401
+from tests.appraisal.conftest import acct, land, published  # noqa: F401  (the appraisal fixtures, used by name)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +16,8 @@ def sign_in(page, username, target):
     page.get_by_role("button", name="登录").click()
 
 
-def test_the_result_page_and_the_board_draw_their_charts(page, published, shot):
+def test_the_result_page_and_the_board_draw_their_charts(page, request, shot):
+    published = request.getfixturevalue("published")  # noqa: F811 - the imported fixture, by name
     sign_in(page, "county_leader", f"/appraisal/results/{published.th.pk}/")
     expect(page.locator('[data-appraisal-chart="radar"] svg')).to_be_visible()
     expect(page.locator('[data-appraisal-chart="trend"] svg')).to_be_visible()
