@@ -158,3 +158,30 @@ def test_the_scheme_page_asks_why_the_scheme_in_force_is_replaced(land, login):
     client.post(reverse("appraisal:scheme", args=[v2.pk]), {"op": "activate", "reason": "考评委员会调整"})
     html = client.get(reverse("appraisal:changes"), {"period": land.period.pk}).content.decode()
     assert "更换已启用方案" in html and "考评委员会调整" in html
+
+
+def test_the_score_list_costs_the_same_queries_however_many_rows(two_years, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(two_years.w.appraisal_officer)
+    client.get(reverse("appraisal:scores"))  # warm up (session, grants)
+    with CaptureQueriesContext(connection) as one_period:
+        assert client.get(reverse("appraisal:scores"), {"period": two_years.period.pk}).status_code == 200
+    with CaptureQueriesContext(connection) as every_period:
+        html = client.get(reverse("appraisal:scores")).content.decode()
+    assert html.count("data-result=") == 4
+    assert len(every_period) <= len(one_period)
+
+
+def test_the_change_report_costs_the_same_queries_however_many_periods(two_years, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(two_years.w.appraisal_officer)
+    client.get(reverse("appraisal:changes"))
+    with CaptureQueriesContext(connection) as one_period:
+        client.get(reverse("appraisal:changes"), {"period": two_years.period.pk})
+    with CaptureQueriesContext(connection) as every_period:
+        client.get(reverse("appraisal:changes"))
+    assert len(every_period) <= len(one_period)

@@ -28,7 +28,7 @@ from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, FilterForm, ListPage
 
 from . import scope
-from .models import Grade, ObjectionStatus, Period, PeriodStatus
+from .models import Grade, ObjectionStatus, OrganClass, Period, PeriodStatus, Scheme
 
 ANY_WAY_IN = (scope.APPRAISE, scope.OWN, scope.PUBLISHED)
 
@@ -121,15 +121,23 @@ ACTIONS = {
 
 def changes_q(periods) -> Q:
     """Audit entries about these periods: the period itself, entries naming it, its class-year's schemes,
-    and the staff grades of its organs for its year."""
+    and the staff grades of its organs for its year (three queries, however many periods)."""
+    periods = list(periods.select_related("scheme"))
+    classes = {p.scheme.organ_class_id for p in periods}
+    schemes: dict[tuple[int, int], list[str]] = {}
+    for pk, cls, year in Scheme.objects.filter(organ_class__in=classes).values_list("pk", "organ_class_id", "year"):
+        schemes.setdefault((cls, year), []).append(str(pk))
+    organs: dict[int, list[str]] = {}
+    for cls, organ in OrganClass.organs.through.objects.filter(organclass_id__in=classes).values_list(
+            "organclass_id", "organ_id"):
+        organs.setdefault(cls, []).append(str(organ))
     q = Q(pk__in=[])
-    for p in periods.select_related("scheme"):
-        schemes = [str(pk) for pk in p.scheme.organ_class.schemes.filter(year=p.scheme.year).values_list("pk", flat=True)]
-        organs = [str(pk) for pk in p.scheme.organ_class.organs.values_list("pk", flat=True)]
+    for p in periods:
+        cls, year = p.scheme.organ_class_id, p.scheme.year
         q |= (Q(object_type="appraisal.period", object_id=str(p.pk)) | Q(changes__period=p.pk)
-              | Q(object_type="appraisal.scheme", object_id__in=schemes)
-              | Q(action="appraisal.staff_grades", object_type="orgs.organ", object_id__in=organs,
-                  changes__year=p.scheme.year))
+              | Q(object_type="appraisal.scheme", object_id__in=schemes.get((cls, year), []))
+              | Q(action="appraisal.staff_grades", object_type="orgs.organ", object_id__in=organs.get(cls, []),
+                  changes__year=year))
     return q & Q(action__in=list(ACTIONS))
 
 
