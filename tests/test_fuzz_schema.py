@@ -14,11 +14,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from xiaoneng.appraisal import actions as appraisal
 from xiaoneng.approvals.exchange import keys
+from xiaoneng.orgs.models import Grant, Role
 
 pytestmark = [pytest.mark.fuzz]
 
-# Examples per operation and mode: 13 operations × 2 personas; about 30 s in all on the CI machine.
+# Examples per operation and mode: 20 operations × 2 personas; about 45 s in all on the CI machine.
 EXAMPLES = 25
 
 
@@ -43,10 +45,28 @@ def excluded(case) -> list:
 
 @pytest.fixture
 def signed_in(world, matters, client):
-    """A supervisor's session and an exchange source's key, as request headers."""
+    """A supervisor's session (also the province's appraisal office, with a computed appraisal period, so the
+    appraisal endpoints answer with rows) and an exchange source's key, as request headers."""
+    appraisal_period(world)
+    Grant.objects.create(user=world.province_supervisor, role=Role.APPRAISAL_OFFICER, region=world.gd)
     client.force_login(world.province_supervisor, backend="django.contrib.auth.backends.ModelBackend")
     _source, key = keys.do_create_source(code="fuzz", organ_codes=[world.tianhe_bureau.credit_code], name="模糊测试")
     return {"Cookie": f"sessionid={client.cookies['sessionid'].value}", "Authorization": f"Bearer {key}"}
+
+
+def appraisal_period(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.appraisal.conftest import TREE
+
+    cls = appraisal.do_create_class(name="区县市场监管局", region=world.gz,
+                                    organs=[world.tianhe_bureau, world.yuexiu_bureau])
+    scheme = appraisal.do_create_scheme(organ_class=cls, year=2026, title="2026年方案", rows=[dict(r) for r in TREE])
+    period = appraisal.do_activate_scheme(scheme)
+    when = datetime(2027, 1, 5, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    appraisal.do_close_period(period, at=when)
+    appraisal.do_compute_period(period, at=when)
 
 
 @schema.parametrize()

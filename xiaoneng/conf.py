@@ -141,6 +141,13 @@ DEFAULTS: dict[str, object] = {
     "survey_sms_code_minutes": 10,
     "survey_sms_code_attempts": 5,
     "survey_max_codes_per_batch": 2000,
+    # The board's ranking chart shows every organ of a class up to twice this many; a larger class shows
+    # the first and the last this many, with a link to the full score list.
+    "appraisal_chart_ranking_n": 10,
+    # Who issues the yearly appraisal report: the organ of the class's region with this short name, or,
+    # where the region has none, an office named by `appraisal_office_name` ({region}: the region's name).
+    "appraisal_office_short_name": "考评办",
+    "appraisal_office_name": "{region}绩效考评委员会办公室",
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

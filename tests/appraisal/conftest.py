@@ -68,3 +68,41 @@ def make_leader(world, username, organ):
 
 # The accountability desk (a case against the 天河 bureau decided through the actions).
 from tests.accountability.conftest import acct  # noqa: E402, F401
+
+
+# --- a published year (2026: 天河 one late case, 48.00 较差; 越秀 90.00 优秀; 越秀's objection rejected) ----------
+def publish_year(land, period, year: int, objection: bool = False):
+    """Close, compute, announce and publish `period` of `year` through the actions."""
+    from xiaoneng.appraisal.models import Result
+
+    actions.do_close_period(period, at=at(f"{year + 1}-01-05T09:00"))
+    actions.do_compute_period(period, at=at(f"{year + 1}-01-05T09:30"))
+    actions.do_announce_provisional(period, at=at(f"{year + 1}-01-07T10:00"))
+    if objection:
+        yx = Result.objects.get(period=period, organ=land.w.yuexiu_bureau)
+        o = actions.do_object(yx, grounds="越秀的异议理由", evidence="越秀的材料",
+                              line=yx.lines.get(indicator__code="1.1"), at=at(f"{year + 1}-01-08T10:00"))
+        actions.do_decide_objection(o, upheld=False, reasons="数据来源于办件系统，异议不成立", by="考评办",
+                                    at=at(f"{year + 1}-01-15T10:00"))
+    return actions.do_publish_results(period, at=at(f"{year + 1}-01-15T11:00"))
+
+
+@pytest.fixture
+def published(land):
+    land.promise(land.w.tianhe_bureau, "2026-03-02T09:00", 5, stop="2026-03-20T10:00")
+    publish_year(land, land.period, 2026, objection=True)
+    from xiaoneng.appraisal.models import Result
+
+    land.th = Result.objects.get(period=land.period, organ=land.w.tianhe_bureau)
+    land.yx = Result.objects.get(period=land.period, organ=land.w.yuexiu_bureau)
+    return land
+
+
+@pytest.fixture
+def two_years(published):
+    """2025 as well (no cases: both organs 90.00), published."""
+    land = published
+    s25 = actions.do_create_scheme(organ_class=land.cls, year=2025, title="2025年区县市场监管局绩效考评方案",
+                                   rows=[dict(r) for r in TREE])
+    land.period25 = publish_year(land, actions.do_activate_scheme(s25), 2025)
+    return land

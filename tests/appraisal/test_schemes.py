@@ -53,11 +53,11 @@ def test_a_leaf_needs_a_method_with_its_parameters(land):
 
 def test_an_active_scheme_is_not_edited_in_place_but_versioned(land):
     with pytest.raises(actions.AppraisalError):
-        actions.do_edit_scheme(land.scheme, rows=tree())
+        actions.do_edit_scheme(land.scheme, rows=tree(), reason="调整")
     v2 = actions.do_new_version(land.scheme)
     assert (v2.version, v2.status) == (2, SchemeStatus.DRAFT)
-    actions.do_edit_scheme(v2, rows=tree(**{"1_1": {"weight": 60}, "1_2": {"weight": 40}}))
-    period = actions.do_activate_scheme(v2)
+    actions.do_edit_scheme(v2, rows=tree(**{"1_1": {"weight": 60}, "1_2": {"weight": 40}}), reason="红黄牌权重加大")
+    period = actions.do_activate_scheme(v2, reason="按市考评委决定调整权重")
     land.scheme.refresh_from_db()
     assert land.scheme.status == SchemeStatus.SUPERSEDED
     assert period.pk == land.period.pk and period.scheme_id == v2.pk

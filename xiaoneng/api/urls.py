@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from .views.accountability import AccountabilityCaseViewSet
+from .views.appraisal import PeriodViewSet, RankingViewSet, ResultViewSet, SchemeViewSet
 from .views.calendar import CalendarDayViewSet, DeadlineView
 from .views.clocks import ClockViewSet
 from .views.complaints import ComplaintViewSet
@@ -22,6 +23,10 @@ router.register("clocks", ClockViewSet, basename="api-clock")
 router.register("calendar/days", CalendarDayViewSet, basename="api-calendar-day")
 router.register("complaints", ComplaintViewSet, basename="api-complaint")
 router.register("accountability/cases", AccountabilityCaseViewSet, basename="api-accountability-case")
+router.register("appraisal/schemes", SchemeViewSet, basename="api-appraisal-scheme")
+router.register("appraisal/periods", PeriodViewSet, basename="api-appraisal-period")
+router.register("appraisal/results", ResultViewSet, basename="api-appraisal-result")
+router.register("appraisal/rankings", RankingViewSet, basename="api-appraisal-ranking")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

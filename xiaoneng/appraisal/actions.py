@@ -90,16 +90,20 @@ def _write_tree(scheme: Scheme, tree: list[dict]) -> None:
 
 
 @transaction.atomic
-def do_edit_scheme(scheme: Scheme, *, rows: list[dict]) -> Scheme:
-    """Replace a draft's tree. An active scheme is never edited in place: make a new version."""
+def do_edit_scheme(scheme: Scheme, *, rows: list[dict], reason: str) -> Scheme:
+    """Replace a draft's tree, saying why (weights are what the appraisal is argued about). An active
+    scheme is never edited in place: make a new version."""
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
         raise AppraisalError(_("方案已启用，不能修改；请另建新版本"), "status")
+    reason = _need(reason, "reason", _("请写明修改方案（权重）的理由"), 1000)
     tree = schemes.validate(rows)
     before = schemes.rows_of(scheme)
     scheme.indicators.all().delete()
     _write_tree(scheme, tree)
-    record("appraisal.scheme_edit", scheme, changes={"before": _plain(before), "after": _plain(schemes.rows_of(scheme))})
+    record("appraisal.scheme_edit", scheme, changes={"before": _plain(before), "after": _plain(schemes.rows_of(scheme)),
+                                                     "reason": reason, "year": scheme.year,
+                                                     "organ_class": scheme.organ_class_id})
     return scheme
 
 
@@ -134,9 +138,11 @@ def do_import_scheme(*, organ_class: OrganClass, year: int, title: str, data: by
 
 
 @transaction.atomic
-def do_activate_scheme(scheme: Scheme, *, first: date | None = None, last: date | None = None) -> Period:
+def do_activate_scheme(scheme: Scheme, *, first: date | None = None, last: date | None = None,
+                       reason: str = "") -> Period:
     """Put a draft in force for its year (the earlier active version is superseded; its period, if
-    not yet computed, moves to the new version) and open the appraisal period."""
+    not yet computed, moves to the new version) and open the appraisal period. Replacing a version
+    in force changes the weights an appraisal runs on, so it needs a reason."""
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.DRAFT:
         raise AppraisalError(_("只有草稿方案可以启用"), "status")
@@ -144,6 +150,7 @@ def do_activate_scheme(scheme: Scheme, *, first: date | None = None, last: date 
                                                     status=SchemeStatus.ACTIVE).first()
     period = None
     if old is not None:
+        reason = _need(reason, "reason", _("请写明更换已启用方案（权重）的理由"), 1000)
         period = Period.objects.filter(scheme=old).first()
         if period is not None and period.status not in (P.OPEN, P.CLOSED):
             raise AppraisalError(_("该年度结果已计算，不能更换方案"), "status")
@@ -154,6 +161,12 @@ def do_activate_scheme(scheme: Scheme, *, first: date | None = None, last: date 
     if period is not None:
         period.scheme = scheme
         period.save(update_fields=["scheme"])
+    if old is not None:
+        record("appraisal.scheme_replace", scheme, changes={
+            "period": period.pk if period else None, "before": _plain(schemes.rows_of(old)),
+            "after": _plain(schemes.rows_of(scheme)), "superseded": old.pk, "reason": reason,
+            "year": scheme.year, "organ_class": scheme.organ_class_id})
+    if period is not None:
         return period
     return Period.objects.create(scheme=scheme, starts_on=first or date(scheme.year, 1, 1),
                                  ends_on=last or date(scheme.year, 12, 31))
@@ -177,7 +190,9 @@ def do_close_period(period: Period, *, at: datetime | None = None) -> Period:
 
 @transaction.atomic
 def do_enter_manual_value(period: Period, *, indicator: Indicator, organ, value, evidence: str,
-                          entered_by: str = "", at: datetime | None = None) -> ManualValue:
+                          entered_by: str = "", reason: str = "", at: datetime | None = None) -> ManualValue:
+    """Enter (or change) a manual value with its evidence. Changing a value already entered needs a
+    reason; both are audited with the value before and after."""
     at = _at(at)
     period = _locked(period)
     if period.status not in (P.OPEN, P.CLOSED) and not _correction_allowed(period, organ):
@@ -198,9 +213,15 @@ def do_enter_manual_value(period: Period, *, indicator: Indicator, organ, value,
     # The column holds 14 digits, 4 after the point: say so rather than let the database refuse.
     if abs(value) >= MANUAL_LIMIT or value != value.quantize(Decimal("0.0001")):
         raise AppraisalError(_("数值超出范围：绝对值小于 10 亿，最多 4 位小数"), "value")
+    old = ManualValue.objects.filter(period=period, indicator=indicator, organ=organ).first()
+    if old is not None and old.value != value:
+        reason = _need(reason, "reason", _("修改已填报的数值，请写明理由"), 1000)
     mv, _created = ManualValue.objects.update_or_create(
         period=period, indicator=indicator, organ=organ,
         defaults={"value": value, "evidence": evidence, "entered_by": entered_by[:150], "entered_at": at})
+    record("appraisal.manual_value", mv, changes={
+        "period": period.pk, "organ": organ.pk, "indicator": indicator.code,
+        "value": [format(old.value.normalize(), "f") if old else None, format(value.normalize(), "f")], "reason": (reason or "").strip()[:1000] or evidence[:1000]})
     return mv
 
 
@@ -212,24 +233,41 @@ def _correction_allowed(period: Period, organ) -> bool:
 
 
 @transaction.atomic
-def do_compute_period(period: Period, *, at: datetime | None = None) -> Period:
-    """Compute (or recompute) every organ's result. A published period is frozen."""
+def do_compute_period(period: Period, *, at: datetime | None = None, reason: str = "") -> Period:
+    """Compute (or recompute) every organ's result. A published period is frozen.
+
+    1. Note every organ's total, rank and grade before.
+    2. Compute.
+    3. A recomputation that changed a total, a rank or a grade needs a reason (otherwise the whole
+       recomputation is refused and rolled back) and is audited with each change, before and after.
+    """
     at = _at(at)
     period = _locked(period)
     if period.status == P.PUBLISHED:
         raise AppraisalError(_("结果已公布，不再重新计算"), "status")
     if period.status == P.OPEN:
         raise AppraisalError(_("考评期尚未截止"), "status")
+    before = {oid: (total, rank, grade) for oid, total, rank, grade in
+              Result.objects.filter(period=period).values_list("organ_id", "total", "rank", "grade")}
     # Formulas are stored in the record language (Chinese), whoever computes: a recomputation by an
     # English-speaking user gives the same rows.
     with translation.override("zh-hans"):
-        compute_period(period)
+        results = compute_period(period)
+    changed = []
+    for r in sorted(results, key=lambda r: r.organ_id):
+        old = before.get(r.organ_id)
+        if old is not None and old != (r.total, r.rank, r.grade):
+            changed.append({"organ": r.organ_id, "name": r.organ.name, "total": [str(old[0]), str(r.total)],
+                            "rank": [old[1], r.rank], "grade": [old[2], r.grade]})
     period.computed_at = at
     if period.status == P.CLOSED:
         set_status(period, P.COMPUTED, fields=("computed_at",))
     else:
+        if changed:
+            reason = _need(reason, "reason", _("重新计算改变了总分、排名或等次，请写明理由"), 1000)
         period.save(update_fields=["computed_at"])
-        record("appraisal.recompute", period, changes={"at": at})
+        record("appraisal.recompute", period, changes={"at": at, "period": period.pk, "changed": changed,
+                                                       "reason": (reason or "").strip()[:1000]})
     return period
 
 
@@ -285,6 +323,9 @@ def do_decide_objection(objection: Objection, *, upheld: bool, reasons: str, by:
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
     objection.decided_at, objection.decided_by = at, by[:150]
     objection.save()
+    record("appraisal.objection_decide", objection, changes={
+        "period": objection.result.period_id, "organ": objection.result.organ_id, "status": objection.status,
+        "reason": objection.reasons})
     return objection
 
 
@@ -346,14 +387,15 @@ class GridError(AppraisalError):
 
 
 @transaction.atomic
-def do_enter_manual_values(period: Period, entries: dict, *, entered_by: str = "",
+def do_enter_manual_values(period: Period, entries: dict, *, entered_by: str = "", reason: str = "",
                            at: datetime | None = None) -> list[ManualValue]:
     """Enter many manual values at once, all or nothing.
 
     `entries` maps (indicator, organ) to (value, evidence). Every cell is checked by
     `do_enter_manual_value` in its own savepoint so that every wrong cell is reported, not only the
     first; if any is wrong the whole grid is rolled back and `GridError` names each cell.
-    A cell whose value and evidence equal what is stored is left as it is (no new audit entry).
+    A cell whose value and evidence equal what is stored is left as it is (no new audit entry);
+    `reason` is the one reason for every value the grid changes.
     """
     at = _at(at)
     stored = {(m.indicator_id, m.organ_id): m for m in ManualValue.objects.filter(period=period)}
@@ -371,7 +413,7 @@ def do_enter_manual_values(period: Period, entries: dict, *, entered_by: str = "
         try:
             with transaction.atomic():
                 saved.append(do_enter_manual_value(period, indicator=indicator, organ=organ, value=value,
-                                                   evidence=evidence, entered_by=entered_by, at=at))
+                                                   evidence=evidence, entered_by=entered_by, reason=reason, at=at))
         except AppraisalError as exc:
             errors.setdefault(key, {})[exc.field or "value"] = exc.message
     if errors:

@@ -91,7 +91,7 @@ def compute_period(period: Period) -> list[Result]:
     # Organs that left the class since an earlier computation lose their result (if nobody objected).
     Result.objects.filter(period=period).exclude(organ_id__in=organ_ids).filter(objections__isnull=True).delete()
 
-    result_of = {r.organ_id: r for r in Result.objects.filter(period=period, organ_id__in=organ_ids)}
+    result_of = {r.organ_id: r for r in Result.objects.filter(period=period, organ_id__in=organ_ids).select_related("organ")}
     old = {(ln.result_id, ln.indicator_id): ln for ln in ResultLine.objects.filter(result__period=period)}
     create, update = [], []
     fields = ["value", "numerator", "denominator", "score", "weighted", "formula", "query"]

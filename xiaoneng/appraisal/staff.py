@@ -65,9 +65,10 @@ def barred_from_excellent(staff_ids, year: int, on: date) -> dict[int, str]:
 
 
 @transaction.atomic
-def do_submit_staff_grades(organ, year: int, grades: dict, *, by: str = "",
+def do_submit_staff_grades(organ, year: int, grades: dict, *, by: str = "", reason: str = "",
                            at: datetime | None = None) -> list[StaffGrade]:
-    """Submit (or resubmit) grades {staff: grade} of `organ`'s persons for `year`; all or nothing."""
+    """Submit (or resubmit) grades {staff: grade} of `organ`'s persons for `year`; all or nothing.
+    Changing a grade already submitted needs a reason; the audit entry holds each change."""
     at = _at(at)
     if not grades:
         raise AppraisalError(_("请至少填写一人的等次"), "grades")
@@ -91,6 +92,11 @@ def do_submit_staff_grades(organ, year: int, grades: dict, *, by: str = "",
     if excellent > allowed:
         raise AppraisalError(_("优秀等次超出比例：%(n)s 人参加考核，优秀比例上限 %(q)s%%，最多 %(a)s 人，现报 %(e)s 人") % {
             "n": n, "q": f"{quota * 100:g}", "a": allowed, "e": excellent}, "grades")
+    earlier = dict(StaffGrade.objects.filter(year=year, staff_id__in=ids).values_list("staff_id", "grade"))
+    changed = {s.name: [earlier[s.pk], g] for s, g in grades.items() if s.pk in earlier and earlier[s.pk] != g}
+    reason = (reason or "").strip()
+    if changed and not reason:
+        raise AppraisalError(_("修改已报送的等次（%(who)s），请写明理由") % {"who": "、".join(changed)}, "reason")
     out = []
     for staff, grade in grades.items():
         sg, _created = StaffGrade.objects.update_or_create(
@@ -98,5 +104,6 @@ def do_submit_staff_grades(organ, year: int, grades: dict, *, by: str = "",
                                               "submitted_by": by[:150]})
         out.append(sg)
     record("appraisal.staff_grades", organ, changes={"year": year, "grades": {s.name: g for s, g in grades.items()},
-                                                     "excellent": excellent, "of": n, "quota": quota})
+                                                     "excellent": excellent, "of": n, "quota": quota,
+                                                     "changed": changed, "reason": reason[:1000]})
     return out

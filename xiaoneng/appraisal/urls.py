@@ -1,7 +1,7 @@
 """Appraisal pages, included by the project at /appraisal/ (namespace "appraisal")."""
 from django.urls import path
 
-from . import views
+from . import views, views_manage, views_reports
 
 app_name = "appraisal"
 
@@ -16,13 +16,16 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
 ]
 
-# The office's working pages (views_manage.py): classes, manual values, objections.
-from . import views_manage  # noqa: E402
-
-urlpatterns += [
+urlpatterns += [  # the office's working pages (views_manage.py): classes, manual values, objections
     path("classes/", views_manage.class_list, name="classes"),
     path("classes/new/", views_manage.class_form, name="class-new"),
     path("classes/<int:pk>/", views_manage.class_form, name="class-edit"),
     path("periods/<int:pk>/manual/", views_manage.manual_values, name="manual"),
     path("objections/<int:pk>/", views_manage.objection_detail, name="objection"),
+]
+
+urlpatterns += [  # lists with Excel, the report of every appraisal change, the deputies' page (views_reports.py)
+    path("scores/", views_reports.score_list, name="scores"),
+    path("changes/", views_reports.change_list, name="changes"),
+    path("published/", views_reports.published, name="published"),
 ]

@@ -27,7 +27,7 @@ from xiaoneng.lib.xlsx import XLSX_MIME
 from xiaoneng.orgs import access
 from xiaoneng.web.lists import Column, FilterForm, ListPage
 
-from . import actions, indicators, schemes
+from . import actions, charts, indicators, schemes, scope
 from .models import (
     Objection,
     OrganClass,
@@ -131,7 +131,7 @@ def scheme_detail(request, pk):
         op = request.POST.get("op")
         try:
             if op == "activate":
-                period = actions.do_activate_scheme(scheme)
+                period = actions.do_activate_scheme(scheme, reason=request.POST.get("reason", ""))
                 messages.success(request, gettext("方案已启用"))
                 return redirect("appraisal:board", period.pk)
             if op == "version":
@@ -146,6 +146,8 @@ def scheme_detail(request, pk):
             messages.error(request, exc.message)
     return render(request, "appraisal/scheme.html", {
         "scheme": scheme, "tree": _tree(scheme), "copy_form": copy_form,
+        "replaces": scheme.status == SchemeStatus.DRAFT and Scheme.objects.filter(
+            organ_class=scheme.organ_class_id, year=scheme.year, status=SchemeStatus.ACTIVE).exists(),
         "period": Period.objects.filter(scheme=scheme).first()})
 
 
@@ -190,12 +192,8 @@ def scheme_import(request):
 
 
 # --- the board, results and lineage --------------------------------------------------------
-def _own_results(user):
-    return access.scoped(Result.objects.all(), user, OWN).filter(period__status__in=SEEN_BY_ORGAN)
-
-
-def _may_appraise(user, period: Period) -> bool:
-    return access.scoped(Period.objects.filter(pk=period.pk), user, APPRAISE).exists()
+_own_results = scope.own_results
+_may_appraise = scope.may_appraise
 
 
 class DecideForm(forms.Form):
@@ -214,7 +212,7 @@ def board(request, pk):
     if period is None:
         raise Http404
     office = _may_appraise(request.user, period)
-    if not office and not (period.status == P.PUBLISHED and _own_results(request.user).filter(period=period).exists()):
+    if not office and not scope.ranking_periods(request.user).filter(pk=period.pk).exists():
         raise Http404
     if request.method == "POST":
         if not office:
@@ -224,7 +222,7 @@ def board(request, pk):
             if op == "close":
                 actions.do_close_period(period)
             elif op == "compute":
-                actions.do_compute_period(period)
+                actions.do_compute_period(period, reason=request.POST.get("reason", ""))
             elif op == "announce":
                 actions.do_announce_provisional(period)
             elif op == "publish":
@@ -244,10 +242,23 @@ def board(request, pk):
     results = list(period.results.select_related("organ").order_by("rank", "organ__name"))
     objections = (list(Objection.objects.filter(result__period=period).select_related("result__organ", "line__indicator"))
                   if office else [])
-    return render(request, "appraisal/board.html", {
+    scores_url = f"{reverse('appraisal:scores')}?{urlencode({'period': period.pk})}"
+    classes = scope.ranking_periods(request.user).filter(scheme__organ_class=period.scheme.organ_class_id)
+    context = {
         "period": period, "results": results, "office": office, "objections": objections,
         "decide_form": DecideForm(), "mine": set(_own_results(request.user).filter(period=period)
-                                                  .values_list("pk", flat=True))})
+                                                  .values_list("pk", flat=True)),
+        "scores_url": scores_url,
+        "charts": {name: data for name, data in (
+            ("ranking", charts.ranking(results, scores_url)),
+            ("trend", charts.trend(classes.filter(results__isnull=False).distinct().select_related("scheme")))) if data},
+        "may_see_changes": scope.change_report_periods(request.user).filter(pk=period.pk).exists(),
+    }
+    if office:
+        from xiaoneng.documents.kinds.appraisal import report_documents
+
+        context.update(report_documents(request.user, period))
+    return render(request, "appraisal/board.html", context)
 
 
 class ObjectionForm(forms.Form):
@@ -297,8 +308,14 @@ def result_detail(request, pk):
         ln.records_url = reverse("appraisal:line-records", args=[ln.pk])
         ln.list_url = list_url(ln.query)
     now = timezone.now()
+    # The trend: the years of this organ's class whose result of this organ the user may read in full.
+    years = Period.objects.filter(scheme__organ_class=result.period.scheme.organ_class_id,
+                                  results__in=scope.full_results(request.user).filter(organ=result.organ_id))
+    chart_data = {name: data for name, data in (
+        ("radar", charts.radar(result)), ("trend", charts.trend(years.select_related("scheme"), organ=result.organ)))
+        if data}
     return render(request, "appraisal/result.html", {
-        "result": result, "lines": lines, "office": office, "form": form,
+        "result": result, "lines": lines, "office": office, "form": form, "charts": chart_data,
         "objections": result.objections.select_related("line__indicator"),
         "window_open": actions.objection_window_open(result.period, now)},
         status=400 if form.errors else 200)

@@ -187,7 +187,8 @@ def manual_values(request, pk):
             messages.error(request, gettext("没有填写任何数值"))
         else:
             try:
-                saved = actions.do_enter_manual_values(period, entries, entered_by=_name(request.user))
+                saved = actions.do_enter_manual_values(period, entries, entered_by=_name(request.user),
+                                                       reason=posted.get("reason", ""))
             except actions.GridError as exc:
                 errors = exc.cells
                 messages.error(request, exc.message)
@@ -213,7 +214,7 @@ def manual_values(request, pk):
         rows.append({"organ": organ, "cells": cells, "editable": organ.pk in editable})
     filled = sum(1 for k in stored if k[1] in {o.pk for o in organs})
     return render(request, "appraisal/manual.html", {
-        "period": period, "indicators": indicators, "rows": rows, "any_editable": bool(editable),
+        "period": period, "indicators": indicators, "rows": rows, "any_editable": bool(editable), "reason": posted.get("reason", "") if posted else "",
         "filled": filled, "cells": len(indicators) * len(organs)}, status=400 if errors else 200)
 
 

@@ -67,7 +67,8 @@ def do_issue_document(kind_code: str, subject, *, actor=None, at: datetime | Non
                 serial=serial, number=number, subject_key=key, subject_label=kind.subject_label(subject)[:120],
                 addressee=content.addressee[:200], issued_at=at, sha256=digest,
                 body={"paragraphs": content.paragraphs, "items": content.items, "closing": content.closing,
-                      "facts": [list(fact) for fact in content.facts]},
+                      "facts": [list(fact) for fact in content.facts],
+                      **({"tables": content.tables} if content.tables else {})},
                 issued_by=actor if getattr(actor, "pk", None) else ctx.actor,
                 issued_by_label=(getattr(actor, "display_name", "") or getattr(actor, "username", "") or ctx.label)[:150],
             )

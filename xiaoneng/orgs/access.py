@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.APPRAISAL_OFFICER: frozenset({"org.view", "calendar.view", "appraise", "rating.view", "case.view"}),
     Role.AUDITOR: frozenset({"org.view", "calendar.view", "clock.view", "case.view", "audit.view", "complaint.view",
                              "rating.view"}),
+    # People's congress deputies and CPPCC members watch the government from outside: the published
+    # appraisal results of their region and nothing else (no cases, complaints, accountability, audit).
+    Role.DEPUTY: frozenset({"appraisal.published"}),
 }
 
 # Navigation and calendar warnings go to the roles that watch deadlines.

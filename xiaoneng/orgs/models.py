@@ -214,6 +214,7 @@ class Role(models.TextChoices):
     COMPLAINT_OFFICER = "complaint_officer", _("投诉受理员")
     APPRAISAL_OFFICER = "appraisal_officer", _("考评员")
     AUDITOR = "auditor", _("只读审计员")
+    DEPUTY = "deputy", _("人大代表/政协委员")
 
 
 class Grant(models.Model):

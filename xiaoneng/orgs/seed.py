@@ -555,7 +555,7 @@ class DemoUser:
     role: str
     region: str | None = None
     organ: tuple[str, int] | None = None
-    works_in: tuple[str, int] = (PROVINCE_CODE, 27)  # the organ whose staff member this user is
+    works_in: tuple[str, int] | None = (PROVINCE_CODE, 27)  # the organ whose staff member this user is (None: no one's)
     unit_hint: str = ""  # which unit to pick the staff member from; "" = the leader
     superuser: bool = False
 
@@ -576,6 +576,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("gz_appraisal", Role.APPRAISAL_OFFICER, region=GZ, works_in=(GZ, 27), unit_hint="绩效考评"),
     DemoUser("gd_auditor", Role.AUDITOR, region=GD, works_in=(GD, 27), unit_hint="综合"),
     DemoUser("gz_auditor", Role.AUDITOR, region=GZ, works_in=(GZ, 27), unit_hint="综合"),
+    DemoUser("gz_deputy", Role.DEPUTY, region=GZ, works_in=None),
 )
 
 
@@ -586,6 +587,8 @@ def _organ_at(region_code: str, key: int) -> Organ:
 
 def _staff_for(spec: DemoUser) -> Staff | None:
     """A free staff member of the organ the user works in: the leader, or one in the hinted unit."""
+    if spec.works_in is None:  # a deputy or CPPCC member watches the government from outside it
+        return None
     free = Staff.objects.filter(organ=_organ_at(*spec.works_in), user__isnull=True).order_by("staff_no")
     if not spec.unit_hint:
         return free.filter(unit__isnull=True).first()

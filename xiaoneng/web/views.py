@@ -46,6 +46,7 @@ WELCOME = {
     Role.COMPLAINT_OFFICER: _("您可以受理、转办和答复辖区内的效能投诉。"),
     Role.APPRAISAL_OFFICER: _("您可以组织辖区内机关和工作人员的绩效考评。"),
     Role.AUDITOR: _("您可以只读查看辖区内的数据和审计日志。"),
+    Role.DEPUTY: _("您可以查看本区划已公布的绩效考评结果。"),
 }
 
 
@@ -87,4 +88,9 @@ def home(request):
                 "values": [k["count"] for k in kinds if k["count"]],
             },
         )
+    if access.has_perm(user, "appraisal.published"):
+        # People's congress deputies and CPPCC members: the published appraisal results of their region.
+        from xiaoneng.appraisal.views_reports import published_periods
+
+        context["published_appraisals"] = list(published_periods(user)[:20])
     return render(request, "web/home.html", context)

@@ -31,6 +31,8 @@ class Content:
     items: list[str] = field(default_factory=list)  # a numbered list after the first paragraph
     closing: list[str] = field(default_factory=list)  # paragraphs after the list
     facts: list[tuple[str, str]] = field(default_factory=list)
+    # Tables after the body (a report's rankings): each {"caption", "headers": [...], "rows": [[...], ...]}.
+    tables: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
