@@ -133,9 +133,10 @@ def test_after_computation_only_an_organ_with_an_upheld_objection_may_be_correct
     page = client.get(url).content.decode()
     assert f'name="{cell(manual, yx, "value")}"' in page
     assert f'name="{cell(manual, provisional.w.tianhe_bureau, "value")}"' not in page
-    response = client.post(url, {cell(manual, yx, "value"): "100", cell(manual, yx, "evidence"): "年度目标考核表"})
+    response = client.post(url, {cell(manual, yx, "value"): "100", cell(manual, yx, "evidence"): "年度目标考核表",
+                                 "reason": "异议成立，按考核表更正"})
     assert response.status_code == 302
-    actions.do_compute_period(provisional.period)
+    actions.do_compute_period(provisional.period, reason="异议成立后更正")
     provisional.yx.refresh_from_db()
     assert provisional.yx.lines.get(indicator=manual).score == 100
 

@@ -202,7 +202,7 @@ def _objections(period: Period, forgets: Organ | None, objects: Organ | None, y:
         actions.do_decide_objection(first, upheld=True, at=moments[2] + timedelta(minutes=15), by=OFFICE,
                                     reasons="经核对报送登记单，该单位已按时报送，异议成立；补录填报值后重新计算。")
         _enter(period, forgets, moments[2] + timedelta(minutes=30))
-        actions.do_compute_period(period, at=moments[3])
+        actions.do_compute_period(period, at=moments[3], reason="异议成立，补录填报值后重新计算")
 
 
 def _staff_grades(organ: Organ, year: int, at: datetime) -> int:
