@@ -7,3 +7,9 @@ register(NavItem("appraisal-schemes", _("考评方案"), "appraisal:schemes", se
                  order=60))
 register(NavItem("appraisal-mine", _("本单位考评"), "appraisal:mine", section="workbench", perm="appraisal.own",
                  order=60))
+register(NavItem("appraisal-grades", _("公务员考核"), "appraisal:grade-organs", section="workbench",
+                 perm="appraisal.own", order=61))
+register(NavItem("appraisal-grades-office", _("公务员考核"), "appraisal:grade-organs", section="supervision",
+                 perm="appraise", order=61))
+register(NavItem("appraisal-reviews", _("考核结果复核"), "appraisal:reviews", section="supervision", perm="appraise",
+                 order=62))

@@ -11,6 +11,7 @@ class DocumentsConfig(AppConfig):
         from xiaoneng.orgs.access import register_scope
 
         from .kinds import accountability, approvals, complaints, supervision  # noqa: F401  (register their documents)
+        from .kinds import appraisal_staff  # noqa: F401
         from .models import Document
 
         register_scope(Document, region="region_code", organ_path="organ__path")

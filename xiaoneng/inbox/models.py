@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     DEADLINE = "deadline", _("临近到期")
     REMINDER = "reminder", _("催办")
     EXTENSION = "extension", _("延期审批")
+    APPRAISAL = "appraisal", _("考核结果")
 
 
 class Channel(models.TextChoices):

@@ -34,6 +34,9 @@ CLOCK_KINDS = {
     "accountability.adjustment": _l("组织调整落实期限"),
     "accountability.review": _l("复核期限"),
     "accountability.appeal": _l("申诉期限"),
+    "appraisal.objection": _l("考评结果异议期"),
+    "appraisal.staff_review_request": _l("考核结果复核申请期限"),
+    "appraisal.staff_review": _l("考核结果复核决定期限"),
 }
 
 
@@ -101,6 +104,10 @@ AUDIT_ACTIONS = {
     "accountability.register": _l("问责立案"),
     "accountability.status": _l("问责案件状态变更"),
     "accountability.read": _l("查阅问责案件"),
+    "appraisal.staff_grades": _l("报送公务员考核等次"),
+    "appraisal.staff_notice": _l("书面通知考核结果"),
+    "appraisal.staff_review": _l("申请考核结果复核"),
+    "appraisal.staff_review_decide": _l("作出考核结果复核决定"),
     "document.issue": _l("出具文书"),
     "exchange.apply": _l("数据交换入库"),
     "exchange.process_held": _l("处理暂存的交换数据"),
