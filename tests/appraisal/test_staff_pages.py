@@ -153,3 +153,26 @@ def test_a_leader_of_another_organ_and_an_office_of_another_region_see_nothing(t
         assert client.get(reverse("appraisal:staff-record", args=[team.people[0].pk])).status_code == 404
         assert client.get(reverse("appraisal:grade-notice", args=[grade.pk])).status_code == 404
     assert 'data-review=' not in login(sz_officer).get(reverse("appraisal:reviews")).content.decode()
+
+
+def test_a_team_result_names_its_leading_cadres_and_says_it_is_the_team(land, login):
+    from xiaoneng.appraisal import actions
+    from xiaoneng.appraisal.models import Result
+    from xiaoneng.orgs.models import Post
+
+    from .conftest import TREE
+
+    chief = Staff.objects.create(organ=land.w.tianhe_bureau, name="王局长")
+    Post.objects.create(organ=land.w.tianhe_bureau, title="局长", is_leading=True).holders.add(chief)
+    team = actions.do_create_scheme(organ_class=land.cls, year=2026, title="领导班子方案", rows=[dict(r) for r in TREE],
+                                    target="team")
+    period = actions.do_activate_scheme(team)
+    actions.do_close_period(period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(period, at=at("2027-01-05T09:30"))
+    result = Result.objects.get(period=period, organ=land.w.tianhe_bureau)
+    client = login(land.w.appraisal_officer)
+    html = client.get(reverse("appraisal:result", args=[result.pk])).content.decode()
+    assert "领导班子" in html and "王局长（局长）" in html
+    assert "领导班子" in client.get(reverse("appraisal:scheme", args=[team.pk])).content.decode()
+    record = client.get(reverse("appraisal:staff-record", args=[chief.pk])).content.decode()
+    assert 'data-testid="teams"' in record and "局长" in record
