@@ -164,7 +164,7 @@ class ImportForm(forms.Form):
     organ_class = forms.ModelChoiceField(label=_("考评类别"), queryset=OrganClass.objects.none())
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("方案名称"), max_length=200)
-    target = forms.ChoiceField(label=_("考评对象"), choices=Target.choices, initial=Target.ORGAN)
+    target = forms.ChoiceField(label=_("考评对象"), choices=Target.choices, initial=Target.ORGAN, required=False)
     file = forms.FileField(label=_("Excel 文件"))
 
     def __init__(self, *args, user, **kwargs):
@@ -182,7 +182,7 @@ def scheme_import(request):
         d = form.cleaned_data
         try:
             scheme = actions.do_import_scheme(organ_class=d["organ_class"], year=d["year"], title=d["title"],
-                                              data=d["file"].read(), target=d["target"])
+                                              data=d["file"].read(), target=d["target"] or Target.ORGAN)
         except (actions.AppraisalError, schemes.SchemeError) as exc:
             form.add_error("file" if exc.field in ("file", "") or getattr(exc, "row", None) else
                            (exc.field if exc.field in form.fields else None), exc.message)

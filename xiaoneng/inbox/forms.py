@@ -11,6 +11,7 @@ KIND_HELP = {
     Kind.DEADLINE: _("我办理的事项临近到期"),
     Kind.REMINDER: _("监察员催办"),
     Kind.EXTENSION: _("延期申请待我审批或已审批"),
+    Kind.APPRAISAL: _("我的考核结果和复核决定"),
 }
 
 
