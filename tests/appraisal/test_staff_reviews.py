@@ -124,6 +124,19 @@ def test_a_request_after_the_window_is_refused_with_the_deadline(land, people):
     assert not StaffReview.objects.exists()
 
 
+def test_a_window_nobody_used_is_closed_by_the_monitoring_pass_at_its_deadline(land, people):
+    from xiaoneng.clocks import monitor
+
+    grade = graded(land, people)
+    monitor.run_pass(at("2026-10-08T12:00"))
+    assert StaffGrade.objects.get(pk=grade.pk).review_window.state == "running"  # still open that day
+    monitor.run_pass(at("2026-10-09T08:00"))
+    window = StaffGrade.objects.get(pk=grade.pk).review_window
+    assert window.state == "stopped" and window.stopped_at == window.due_at
+    with pytest.raises(actions.AppraisalError, match="届满"):
+        reviews.do_request_staff_review(grade, grounds="理由", at=at("2026-10-09T09:00"))
+
+
 def test_without_a_holiday_the_thirtieth_day_is_the_last(land, people):
     grade = graded(land, people, when="2026-03-02T15:00")
     assert deadline_label(grade.review_window.due_at) == "2026-04-01 24:00"

@@ -9,6 +9,7 @@ class AppraisalConfig(AppConfig):
 
     def ready(self):
         from xiaoneng.audit.log import track
+        from xiaoneng.clocks import monitor
         from xiaoneng.orgs.access import register_scope
 
         from . import nav  # noqa: F401  (adds the appraisal pages to the navigation)
@@ -25,6 +26,7 @@ class AppraisalConfig(AppConfig):
             StaffGrade,
             StaffReview,
         )
+        from .reviews import close_lapsed_windows
 
         # The appraisal is itself supervised: every change of a weight, a value, an objection or a grade
         # is audited with who made it.
@@ -44,3 +46,4 @@ class AppraisalConfig(AppConfig):
         # A 复核 belongs where the grade does; a leading cadre's row where the team's organ is.
         register_scope(StaffReview, region="grade__organ__region_code", organ_path="grade__organ__path")
         register_scope(LeadingCadre, region="result__organ__region_code", organ_path="result__organ__path")
+        monitor.on_events(close_lapsed_windows)

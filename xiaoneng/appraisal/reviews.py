@@ -14,7 +14,9 @@
   The person is told in writing (`appraisal.staff_review`) and in the platform.
 
 The clocks carry the region but no organ: the window is the person's right and the decision the appraisal
-office's duty, so neither raises a deadline warning against the organ's handlers.
+office's duty, so neither raises a deadline warning against the organ's handlers. A window nobody used
+closes itself: when the monitoring pass finds it past its deadline, `close_lapsed_windows` stops it at the
+deadline, so a lapsed right does not sit among the running clocks.
 """
 from __future__ import annotations
 
@@ -164,3 +166,13 @@ def do_decide_staff_review(review: StaffReview, *, outcome: str, reasons: str, n
           title=_("%(period)s复核决定：%(outcome)s（%(no)s）") % {
               "period": grade.period_label, "outcome": review.get_status_display(), "no": document.number})
     return review
+
+
+def close_lapsed_windows(events) -> None:
+    """Monitoring listener: stop each 复核 window the pass found past its deadline, at the deadline."""
+    from xiaoneng.clocks.models import ClockEvent
+
+    for event in events:
+        clock = event.clock
+        if event.kind == ClockEvent.Kind.OVERDUE and clock.kind == WINDOW_CLOCK and clock.due_at is not None:
+            clocks.do_stop_clock(clock, at=clock.due_at)
