@@ -176,3 +176,31 @@ def test_a_team_result_names_its_leading_cadres_and_says_it_is_the_team(land, lo
     assert "领导班子" in client.get(reverse("appraisal:scheme", args=[team.pk])).content.decode()
     record = client.get(reverse("appraisal:staff-record", args=[chief.pk])).content.decode()
     assert 'data-testid="teams"' in record and "局长" in record
+
+
+def test_the_review_list_and_the_record_cost_the_same_queries_for_more_rows(team, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xiaoneng.clocks import actions as clocks
+
+    def requested(people):
+        for p in people:
+            g = do_submit_staff_grades(team.w.tianhe_bureau, 2025, {p: "competent"})[0]
+            g.notified_at = g.submitted_at  # told (the PDF is not what this test measures)
+            g.review_window = clocks.do_start_clock(kind=reviews.WINDOW_CLOCK, start_at=g.submitted_at, limit=30,
+                                                    unit="calendar", region_code=g.organ.region_code)
+            g.save()
+            reviews.do_request_staff_review(g, grounds="理由")
+
+    client = login(team.w.appraisal_officer)
+    url = reverse("appraisal:reviews")
+    requested(team.people[:2])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    requested(team.people[2:])
+    with CaptureQueriesContext(connection) as more:
+        html = client.get(url).content.decode()
+    assert html.count("data-review=") == 5
+    assert len(more) == len(few)
