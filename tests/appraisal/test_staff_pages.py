@@ -204,3 +204,21 @@ def test_the_review_list_and_the_record_cost_the_same_queries_for_more_rows(team
         html = client.get(url).content.decode()
     assert html.count("data-review=") == 5
     assert len(more) == len(few)
+
+
+def test_the_office_registers_a_written_request_by_the_day_it_arrived(team, login):
+    person = team.people[2]  # no account: asks on paper
+    grade = do_submit_staff_grades(team.w.tianhe_bureau, 2025, {person: "competent"}, at=at("2026-09-01T10:00"))[0]
+    reviews.do_issue_staff_notice(grade, at=at("2026-09-01T10:00"))
+    url = reverse("appraisal:staff-record", args=[person.pk])
+    office = login(team.w.appraisal_officer)
+    late = office.post(url, {"op": "register", "grade": grade.pk, "grounds": "书面申请", "received_at": "2026-10-09T09:00"})
+    assert late.status_code == 400 and "复核申请期限已于 2026-10-08 24:00 届满" in late.content.decode()
+    ok = office.post(url, {"op": "register", "grade": grade.pk, "grounds": "书面申请", "received_at": "2026-10-08T16:00"})
+    assert ok.status_code == 302
+    assert StaffReview.objects.get().requested_at == at("2026-10-08T16:00")
+    # The leader reads the record but does not register requests; the office does not ask as the person.
+    leader = login(team.w.county_leader)
+    assert leader.post(url, {"op": "register", "grade": grade.pk, "grounds": "x",
+                             "received_at": "2026-10-08T16:00"}).status_code == 404
+    assert login(team.w.appraisal_officer).post(url, {"grade": grade.pk, "grounds": "x"}).status_code == 404

@@ -150,32 +150,50 @@ class ReviewRequestForm(forms.Form):
     grounds = forms.CharField(label=_("复核理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
+class RegisterReviewForm(ReviewRequestForm):
+    """A written request the office received (by post or by hand), registered with the day it arrived."""
+
+    received_at = forms.DateTimeField(label=_("收到申请时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def clean_received_at(self):
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now():
+            raise forms.ValidationError(_("收到申请时间不能晚于现在"))
+        return value
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_record(request, pk):
     staff, official, itself = _staff_for(request.user, pk)
-    form = ReviewRequestForm()
+    office = access.scoped(Staff.objects.filter(pk=pk), request.user, APPRAISE).exists()
+    form, register_form = ReviewRequestForm(), RegisterReviewForm()
     status = 200
     if request.method == "POST":
-        if not itself:
-            raise Http404  # a 复核 is the person's own request
-        form = ReviewRequestForm(request.POST)
+        registering = request.POST.get("op") == "register"
+        if (registering and not office) or (not registering and not itself):
+            raise Http404  # a 复核 is the person's own request, or one the office received in writing
+        form = (RegisterReviewForm if registering else ReviewRequestForm)(request.POST)
         if form.is_valid():
             grade = StaffGrade.objects.filter(pk=form.cleaned_data["grade"], staff=staff).first()
             if grade is None:
                 raise Http404
             try:
-                reviews.do_request_staff_review(grade, grounds=form.cleaned_data["grounds"], by=_name(request.user))
+                reviews.do_request_staff_review(grade, grounds=form.cleaned_data["grounds"], by=_name(request.user),
+                                                at=form.cleaned_data.get("received_at"))
             except AppraisalError as exc:
                 form.add_error("grounds" if exc.field == "grounds" else None, exc.message)
             else:
                 messages.success(request, gettext("复核申请已提交"))
                 return redirect("appraisal:staff-record", staff.pk)
         status = 400
+        if registering:
+            form, register_form = ReviewRequestForm(), form
     now = timezone.now()
     record = personnel.record_of(staff, on=timezone.localdate(now))
     return render(request, "appraisal/staff_record.html", {
         "staff": staff, "record": record, "official": official, "itself": itself, "form": form,
+        "office": office, "register_form": register_form,
         "may_grade": official and may_grade(request.user, staff.organ)}, status=status)
 
 
