@@ -222,3 +222,15 @@ def test_the_office_registers_a_written_request_by_the_day_it_arrived(team, logi
     assert leader.post(url, {"op": "register", "grade": grade.pk, "grounds": "x",
                              "received_at": "2026-10-08T16:00"}).status_code == 404
     assert login(team.w.appraisal_officer).post(url, {"grade": grade.pk, "grounds": "x"}).status_code == 404
+
+
+def test_the_pages_read_in_english(team, login):
+    client = login(team.w.county_leader)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    url = reverse("appraisal:grade-entry", args=[team.w.tianhe_bureau.pk]) + "?year=2025&quarter=0"
+    response = client.post(url, form(team.people, 2))
+    html = response.content.decode()
+    assert "Too many excellent grades: 5 persons appraised, at most 20% excellent, that is 1; 2 submitted" in html
+    assert "Submit grades" in html and "Nothing of this submission was saved" in html
+    record = client.get(reverse("appraisal:staff-record", args=[team.people[0].pk])).content.decode()
+    assert "Personnel appraisal record" in record and "Eligible for promotion" in record
