@@ -101,7 +101,7 @@ def test_a_changed_grade_is_told_again_with_a_new_window(land, people):
     old_window = first.review_window_id
     do_submit_staff_grades(land.w.tianhe_bureau, 2025, {people[2]: "basic"}, at=at("2026-09-03T10:00"))
     again = StaffGrade.objects.get(pk=first.pk)
-    assert again.notified_at is None
+    assert again.notified_at is None and again.review_window.state == "stopped"  # the old grade's window closed
     again = reviews.do_issue_staff_notice(again, at=at("2026-09-03T11:00"))
     assert again.review_window_id != old_window and "基本称职" in pdf_text(again.notice_number)
 

@@ -28,6 +28,7 @@ from xiaoneng.accountability import measures as M
 from xiaoneng.accountability.models import Party
 from xiaoneng.accountability.queries import DECIDED_STATES, in_force_q
 from xiaoneng.audit.log import record
+from xiaoneng.clocks import actions as clocks
 from xiaoneng.conf import rule
 
 from .actions import AppraisalError, _at
@@ -144,7 +145,7 @@ def do_submit_staff_grades(organ, year: int, grades: dict, *, quarter: int = ANN
             raise AppraisalError(_("%(n)s 的等次无效：%(g)s") % {"n": staff.name, "g": grade}, "grades")
     names = {s.pk: s.name for s in grades}
     figures = check_grades(organ, year, quarter, {s.pk: g for s, g in grades.items()}, names, timezone.localdate(at))
-    existing = {sg.staff_id: sg for sg in StaffGrade.objects.select_for_update()
+    existing = {sg.staff_id: sg for sg in StaffGrade.objects.select_for_update(of=("self",)).select_related("review_window")
                 .filter(year=year, quarter=quarter, staff_id__in=list(names))}
     if StaffReview.objects.filter(grade__in=list(existing.values()), status=ReviewStatus.PENDING).exists():
         raise AppraisalError(_("有人员的等次正在复核，复核决定前不能重新报送"), "grades")
@@ -159,6 +160,8 @@ def do_submit_staff_grades(organ, year: int, grades: dict, *, quarter: int = ANN
             sg.organ, sg.grade, sg.submitted_at, sg.submitted_by = organ, grade, at, by[:150]
             sg.notified_at, sg.notice_number = None, ""
             sg.save(update_fields=["organ", "grade", "submitted_at", "submitted_by", "notified_at", "notice_number"])
+            if sg.review_window_id:  # the old grade's window closes with it; the new notice opens another
+                clocks.do_stop_clock(sg.review_window, at=max(at, sg.review_window.start_at))
         out.append(sg)
     record("appraisal.staff_grades", organ, changes={"year": year, "quarter": quarter,
                                                      "grades": {s.name: g for s, g in grades.items()}, **figures})
