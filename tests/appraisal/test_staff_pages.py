@@ -234,3 +234,19 @@ def test_the_pages_read_in_english(team, login):
     assert "Submit grades" in html and "Nothing of this submission was saved" in html
     record = client.get(reverse("appraisal:staff-record", args=[team.people[0].pk])).content.decode()
     assert "Personnel appraisal record" in record and "Eligible for promotion" in record
+
+
+def test_a_pending_review_waits_in_the_offices_to_do_and_nobody_elses(team, login):
+    grade = do_submit_staff_grades(team.w.tianhe_bureau, 2025, {team.people[3]: "competent"})[0]
+    review = reviews.do_request_staff_review(reviews.do_issue_staff_notice(grade), grounds="理由")
+    from xiaoneng.inbox.todo import sections
+
+    found = {s.key: s for s in sections(team.w.appraisal_officer)}
+    assert found["staff_reviews"].count == 1
+    assert found["staff_reviews"].items[0].link == reverse("appraisal:review", args=[review.pk])
+    assert "staff_reviews" not in {s.key for s in sections(team.w.county_leader)}
+    from tests.conftest import make_user
+    from xiaoneng.orgs.models import Role
+
+    sz_officer = make_user("sz_officer", Role.APPRAISAL_OFFICER, region=team.w.sz)
+    assert {s.key: s.count for s in sections(sz_officer)}["staff_reviews"] == 0
