@@ -250,3 +250,9 @@ def test_a_pending_review_waits_in_the_offices_to_do_and_nobody_elses(team, logi
 
     sz_officer = make_user("sz_officer", Role.APPRAISAL_OFFICER, region=team.w.sz)
     assert {s.key: s.count for s in sections(sz_officer)}["staff_reviews"] == 0
+
+
+def test_the_staff_list_links_names_to_the_record_for_those_who_read_it(team, login):
+    record = reverse("appraisal:staff-record", args=[team.people[0].pk])
+    assert record in login(team.w.county_leader).get(reverse("orgs:staff")).content.decode()
+    assert record not in login(team.w.county_handler).get(reverse("orgs:staff")).content.decode()
