@@ -89,17 +89,6 @@ def do_issue_staff_notice(grade: StaffGrade, *, actor=None, at: datetime | None 
     return grade
 
 
-def do_issue_staff_notices(grades, *, actor=None, at: datetime | None = None) -> list[StaffGrade]:
-    """The notices of a submission, each in its own transaction (one failing PDF leaves the others told)."""
-    return [do_issue_staff_notice(g, actor=actor, at=at) for g in grades]
-
-
-def window_open(grade: StaffGrade, at: datetime) -> bool:
-    clock = grade.review_window
-    return (grade.notified_at is not None and clock is not None and clock.due_at is not None and at < clock.due_at
-            and not grade.reviews.filter(requested_at__gte=grade.notified_at).exists())
-
-
 @transaction.atomic
 def do_request_staff_review(grade: StaffGrade, *, grounds: str, by: str = "",
                             at: datetime | None = None) -> StaffReview:
