@@ -256,3 +256,9 @@ def test_the_staff_list_links_names_to_the_record_for_those_who_read_it(team, lo
     record = reverse("appraisal:staff-record", args=[team.people[0].pk])
     assert record in login(team.w.county_leader).get(reverse("orgs:staff")).content.decode()
     assert record not in login(team.w.county_handler).get(reverse("orgs:staff")).content.decode()
+
+
+def test_a_bad_period_in_the_address_shows_its_error(team, login):
+    client = login(team.w.county_leader)
+    html = client.get(reverse("appraisal:grade-entry", args=[team.w.tianhe_bureau.pk]) + "?year=abc&quarter=9").content.decode()
+    assert "alert-error" in html and "<p>年度：" in html and "<p>考核类别：" in html

@@ -110,10 +110,9 @@ def grade_entry(request, pk):
     today = timezone.localdate()
     period = PeriodForm(request.GET or None, initial={"year": today.year - (1 if today.month < 7 else 0),
                                                       "quarter": ANNUAL})
+    # A bad year or quarter in the address shows its error over the default period, never another period's grades.
     year, quarter = (period.cleaned_data["year"], period.cleaned_data["quarter"]) if period.is_valid() else (
         period.initial["year"], ANNUAL)
-    if request.GET and not period.is_valid():
-        year, quarter = period.initial["year"], ANNUAL
     staff = list(Staff.objects.filter(organ=organ, is_active=True).order_by("name", "pk"))
     current = {g.staff_id: g for g in StaffGrade.objects.filter(organ=organ, year=year, quarter=quarter)}
     choices = choices_for(quarter)
