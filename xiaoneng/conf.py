@@ -148,6 +148,14 @@ DEFAULTS: dict[str, object] = {
     # where the region has none, an office named by `appraisal_office_name` ({region}: the region's name).
     "appraisal_office_short_name": "考评办",
     "appraisal_office_name": "{region}绩效考评委员会办公室",
+    # Staff 平时考核: at most this share of an organ's persons graded in a quarter are 好 (rounded down;
+    # provincial 平时考核 rules commonly ~40%). 复核 of a staff grade: asked within this many calendar
+    # days of receiving the written notice (公务员法第九十五条: 30), decided by the appraisal office
+    # within the decision limit (公务员申诉规定: 30 days of receiving the request) in its unit.
+    "appraisal_quarter_good_quota": 0.4,
+    "appraisal_staff_review_request_days": 30,
+    "appraisal_staff_review_decision_days": 30,
+    "appraisal_staff_review_decision_unit": "calendar",
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

@@ -21,7 +21,7 @@ from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 from xiaoneng.lib.actions import ActionError
 
-from . import schemes
+from . import schemes, teams
 from .compute import compute_period
 from .models import (
     Indicator,
@@ -35,6 +35,7 @@ from .models import (
     Scheme,
     SchemeStatus,
     Source,
+    Target,
 )
 from .workflow import set_status
 
@@ -69,12 +70,16 @@ def do_create_class(*, name: str, region, organs) -> OrganClass:
 
 
 @transaction.atomic
-def do_create_scheme(*, organ_class: OrganClass, year: int, title: str, rows: list[dict]) -> Scheme:
-    """A new scheme (version 1, or the next version of the class's year), as a draft."""
+def do_create_scheme(*, organ_class: OrganClass, year: int, title: str, rows: list[dict],
+                     target: str = Target.ORGAN) -> Scheme:
+    """A new scheme (version 1, or the next version of the class's year and target), as a draft. `target`:
+    the organs of the class, or their leadership teams (领导班子) — each its own line of versions."""
     title = _need(title, "title", _("请填写方案名称"), 200)
+    if target not in Target.values:
+        raise AppraisalError(_("考评对象无效：应为机关或领导班子"), "target")
     tree = schemes.validate(rows)
-    last = Scheme.objects.filter(organ_class=organ_class, year=year).order_by("-version").first()
-    scheme = Scheme.objects.create(organ_class=organ_class, year=year, title=title,
+    last = Scheme.objects.filter(organ_class=organ_class, year=year, target=target).order_by("-version").first()
+    scheme = Scheme.objects.create(organ_class=organ_class, year=year, title=title, target=target,
                                    version=(last.version + 1) if last else 1)
     _write_tree(scheme, tree)
     return scheme
@@ -115,7 +120,7 @@ def _plain(rows: list[dict]) -> list[dict]:
 @transaction.atomic
 def do_new_version(scheme: Scheme, *, title: str = "") -> Scheme:
     return do_create_scheme(organ_class=scheme.organ_class, year=scheme.year, title=title or scheme.title,
-                            rows=schemes.rows_of(scheme))
+                            rows=schemes.rows_of(scheme), target=scheme.target)
 
 
 @transaction.atomic
@@ -125,16 +130,18 @@ def do_copy_scheme(scheme: Scheme, *, year: int, title: str = "") -> Scheme:
         raise AppraisalError(_("只能复制到以后的年度"), "year")
     new = do_create_scheme(organ_class=scheme.organ_class, year=year,
                            title=title or scheme.title.replace(str(scheme.year), str(year)),
-                           rows=schemes.rows_of(scheme))
+                           rows=schemes.rows_of(scheme), target=scheme.target)
     new.copied_from = scheme
     new.save(update_fields=["copied_from"])
     return new
 
 
 @transaction.atomic
-def do_import_scheme(*, organ_class: OrganClass, year: int, title: str, data: bytes) -> Scheme:
+def do_import_scheme(*, organ_class: OrganClass, year: int, title: str, data: bytes,
+                     target: str = Target.ORGAN) -> Scheme:
     """A scheme from an Excel file (the export's columns); nothing is saved when a row is wrong."""
-    return do_create_scheme(organ_class=organ_class, year=year, title=title, rows=schemes.read_xlsx(data))
+    return do_create_scheme(organ_class=organ_class, year=year, title=title, rows=schemes.read_xlsx(data),
+                            target=target)
 
 
 @transaction.atomic
@@ -147,7 +154,7 @@ def do_activate_scheme(scheme: Scheme, *, first: date | None = None, last: date 
     if scheme.status != SchemeStatus.DRAFT:
         raise AppraisalError(_("只有草稿方案可以启用"), "status")
     old = Scheme.objects.select_for_update().filter(organ_class=scheme.organ_class, year=scheme.year,
-                                                    status=SchemeStatus.ACTIVE).first()
+                                                    target=scheme.target, status=SchemeStatus.ACTIVE).first()
     period = None
     if old is not None:
         reason = _need(reason, "reason", _("请写明更换已启用方案（权重）的理由"), 1000)
@@ -259,6 +266,8 @@ def do_compute_period(period: Period, *, at: datetime | None = None, reason: str
         if old is not None and old != (r.total, r.rank, r.grade):
             changed.append({"organ": r.organ_id, "name": r.organ.name, "total": [str(old[0]), str(r.total)],
                             "rank": [old[1], r.rank], "grade": [old[2], r.grade]})
+    if period.scheme.target == Target.TEAM:
+        teams.record_cadres(period)
     period.computed_at = at
     if period.status == P.CLOSED:
         set_status(period, P.COMPUTED, fields=("computed_at",))

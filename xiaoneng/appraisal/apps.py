@@ -9,6 +9,7 @@ class AppraisalConfig(AppConfig):
 
     def ready(self):
         from xiaoneng.audit.log import track
+        from xiaoneng.clocks import monitor
         from xiaoneng.orgs.access import register_scope
 
         from . import (
@@ -17,6 +18,7 @@ class AppraisalConfig(AppConfig):
         )
         from .models import (
             Indicator,
+            LeadingCadre,
             ManualValue,
             Objection,
             OrganClass,
@@ -25,11 +27,13 @@ class AppraisalConfig(AppConfig):
             ResultLine,
             Scheme,
             StaffGrade,
+            StaffReview,
         )
+        from .reviews import close_lapsed_windows
 
         # The appraisal is itself supervised: every change of a weight, a value, an objection or a grade
         # is audited with who made it.
-        for model in (OrganClass, Scheme, Indicator, Period, ManualValue, Objection, StaffGrade):
+        for model in (OrganClass, Scheme, Indicator, Period, ManualValue, Objection, StaffGrade, StaffReview):
             track(model)
         # Schemes and periods belong to the region of their class; results, lines and objections to the
         # organ appraised (an organ's grant reaches its own result, never another organ's).
@@ -42,3 +46,7 @@ class AppraisalConfig(AppConfig):
         register_scope(Objection, region="result__organ__region_code", organ_path="result__organ__path")
         register_scope(ManualValue, region="organ__region_code", organ_path="organ__path")
         register_scope(StaffGrade, region="organ__region_code", organ_path="organ__path")
+        # A 复核 belongs where the grade does; a leading cadre's row where the team's organ is.
+        register_scope(StaffReview, region="grade__organ__region_code", organ_path="grade__organ__path")
+        register_scope(LeadingCadre, region="result__organ__region_code", organ_path="result__organ__path")
+        monitor.on_events(close_lapsed_windows)

@@ -13,7 +13,11 @@
   A published result is frozen: nothing recomputes it.
 * `ManualValue` — a value of a manual indicator, with evidence (annual goals until duties exist).
 * `Objection` — 异议 of an organ against its provisional result, decided with reasons.
-* `StaffGrade` — 公务员年度考核 grade of one person.
+* `StaffGrade` — 公务员考核 grade of one person: 年度考核 (quarter 0) or 平时考核 of a quarter (1–4),
+  with the written notice and the 复核 window it opens (`staff.py`, `reviews.py`).
+* `StaffReview` — 复核 of a staff grade asked by the person, decided by the appraisal office on a clock.
+* `LeadingCadre` — a leading cadre of a leadership team (领导班子) whose team result this is: the holders of
+  the organ's leading posts when a team scheme's result was computed.
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +48,13 @@ class OrganClass(models.Model):
         super().save(*args, **kwargs)
 
 
+class Target(models.TextChoices):
+    """Who a scheme appraises: the organs of its class, or their leadership teams (领导班子)."""
+
+    ORGAN = "organ", _("机关")
+    TEAM = "team", _("领导班子")
+
+
 class SchemeStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     ACTIVE = "active", _("已启用")
@@ -56,6 +67,7 @@ class Scheme(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     version = models.PositiveSmallIntegerField(_("版本"), default=1)
     title = models.CharField(_("方案名称"), max_length=200)
+    target = models.CharField(_("考评对象"), max_length=8, choices=Target.choices, default=Target.ORGAN)
     status = models.CharField(_("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
     copied_from = models.ForeignKey("self", verbose_name=_("复制自"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
@@ -66,7 +78,8 @@ class Scheme(models.Model):
         verbose_name_plural = _("考评方案")
         ordering = ["-year", "organ_class_id", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["organ_class", "year", "version"], name="appraisal_scheme_version_once"),
+            models.UniqueConstraint(fields=["organ_class", "year", "target", "version"],
+                                    name="appraisal_scheme_target_version_once"),
         ]
 
     def __str__(self):
@@ -254,20 +267,126 @@ class StaffGradeValue(models.TextChoices):
     UNDETERMINED = "undetermined", _("不定等次")
 
 
+class QuarterGradeValue(models.TextChoices):
+    """平时考核 grades (公务员考核规定: 好、较好、一般、较差)."""
+
+    GOOD = "good", _("好")
+    FAIRLY_GOOD = "fairly_good", _("较好")
+    AVERAGE = "average", _("一般")
+    POOR = "poor", _("较差")
+
+
+ANNUAL = 0  # StaffGrade.quarter of the 年度考核; 1–4 are the quarters of the 平时考核
+
+
 class StaffGrade(models.Model):
     staff = models.ForeignKey(Staff, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="appraisal_grades")
     organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("年度"))
-    grade = models.CharField(_("等次"), max_length=12, choices=StaffGradeValue.choices)
+    quarter = models.PositiveSmallIntegerField(_("季度"), default=ANNUAL,
+                                               choices=[(0, _("年度考核")), (1, _("第一季度")), (2, _("第二季度")),
+                                                        (3, _("第三季度")), (4, _("第四季度"))])
+    grade = models.CharField(_("等次"), max_length=12,
+                             choices=[*StaffGradeValue.choices, *QuarterGradeValue.choices])
     submitted_at = models.DateTimeField(_("报送时间"))
     submitted_by = models.CharField(_("报送人"), max_length=150, blank=True)
+    # The written notice (书面通知) of this grade: when the person was told, and the 复核 window it opened.
+    notified_at = models.DateTimeField(_("书面通知时间"), null=True, blank=True)
+    notice_number = models.CharField(_("通知书文号"), max_length=80, blank=True)
+    review_window = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        verbose_name = _("公务员年度考核等次")
-        verbose_name_plural = _("公务员年度考核等次")
-        ordering = ["organ_id", "year", "staff_id"]
-        constraints = [models.UniqueConstraint(fields=["staff", "year"], name="appraisal_staff_grade_once")]
+        verbose_name = _("公务员考核等次")
+        verbose_name_plural = _("公务员考核等次")
+        ordering = ["organ_id", "year", "quarter", "staff_id"]
+        constraints = [models.UniqueConstraint(fields=["staff", "year", "quarter"],
+                                               name="appraisal_staff_grade_period_once")]
+
+    def __str__(self):
+        return f"{self.staff.name} {self.period_label}：{self.get_grade_display()}"
+
+    @property
+    def period_label(self) -> str:
+        return period_label(self.year, self.quarter)
+
+    @property
+    def is_annual(self) -> bool:
+        return self.quarter == ANNUAL
 
     @property
     def region_code(self) -> str:
         return self.organ.region_code
+
+
+def period_label(year: int, quarter: int) -> str:
+    from django.utils.translation import gettext
+
+    if quarter == ANNUAL:
+        return gettext("%(y)s 年度考核") % {"y": year}
+    return gettext("%(y)s 年第 %(q)s 季度平时考核") % {"y": year, "q": quarter}
+
+
+def grade_label(code: str) -> str:
+    """The words of a staff grade of either kind (年度 or 平时)."""
+    for choices in (StaffGradeValue, QuarterGradeValue):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("待复核")
+    UPHELD = "upheld", _("维持原等次")
+    CHANGED = "changed", _("变更等次")
+
+
+class StaffReview(models.Model):
+    """复核 of a staff grade: asked by the person within the window the notice opened, decided by the
+    appraisal office within `appraisal_staff_review_decision_days` (a clock)."""
+
+    grade = models.ForeignKey(StaffGrade, verbose_name=_("考核等次"), on_delete=models.PROTECT, related_name="reviews")
+    grounds = models.TextField(_("复核理由"))
+    requested_at = models.DateTimeField(_("申请时间"))
+    requested_by = models.CharField(_("申请人"), max_length=150, blank=True)
+    original_grade = models.CharField(_("原等次"), max_length=12)
+    status = models.CharField(_("状态"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    new_grade = models.CharField(_("变更后等次"), max_length=12, blank=True)
+    reasons = models.TextField(_("复核意见"), blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.CharField(_("决定人"), max_length=150, blank=True)
+    clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("考核等次复核")
+        verbose_name_plural = _("考核等次复核")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"{self.grade.staff.name} {self.grade.period_label}"
+
+    @property
+    def original_label(self) -> str:
+        return grade_label(self.original_grade)
+
+    @property
+    def new_label(self) -> str:
+        return grade_label(self.new_grade) if self.new_grade else ""
+
+    @property
+    def region_code(self) -> str:
+        return self.grade.organ.region_code
+
+
+class LeadingCadre(models.Model):
+    """One leading cadre of a team result: who held which leading post of the organ when it was computed."""
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="cadres")
+    staff = models.ForeignKey(Staff, verbose_name=_("领导干部"), on_delete=models.PROTECT,
+                              related_name="appraisal_team_results")
+    post_title = models.CharField(_("领导职务"), max_length=100)
+
+    class Meta:
+        verbose_name = _("领导班子成员")
+        verbose_name_plural = _("领导班子成员")
+        ordering = ["result_id", "post_title", "staff_id"]
+        constraints = [models.UniqueConstraint(fields=["result", "staff"], name="appraisal_cadre_once")]

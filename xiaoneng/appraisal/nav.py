@@ -14,3 +14,9 @@ register(NavItem("appraisal-changes", _("考评变更记录"), "appraisal:change
                  check=lambda user: access.has_perm(user, "appraise") or access.has_perm(user, "supervise")))
 register(NavItem("appraisal-published", _("考评结果公开"), "appraisal:published", section="workbench",
                  perm="appraisal.published", order=61))
+register(NavItem("appraisal-grades", _("公务员考核"), "appraisal:grade-organs", section="workbench",
+                 perm="appraisal.own", order=61))
+register(NavItem("appraisal-grades-office", _("公务员考核"), "appraisal:grade-organs", section="supervision",
+                 perm="appraise", order=61))
+register(NavItem("appraisal-reviews", _("考核结果复核"), "appraisal:reviews", section="supervision", perm="appraise",
+                 order=62))

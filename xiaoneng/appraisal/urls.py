@@ -1,7 +1,7 @@
 """Appraisal pages, included by the project at /appraisal/ (namespace "appraisal")."""
 from django.urls import path
 
-from . import views, views_manage, views_reports
+from . import views, views_manage, views_reports, views_staff
 
 app_name = "appraisal"
 
@@ -14,6 +14,15 @@ urlpatterns = [
     path("results/<int:pk>/", views.result_detail, name="result"),
     path("lines/<int:pk>/records/", views.line_records, name="line-records"),
     path("mine/", views.mine, name="mine"),
+    # Staff appraisal (views_staff.py): grade entry, the personnel record, 复核.
+    path("grades/", views_staff.grade_organs, name="grade-organs"),
+    path("organs/<int:pk>/grades/", views_staff.grade_entry, name="grade-entry"),
+    path("grades/<int:pk>/notice.pdf", views_staff.notice_download, name="grade-notice"),
+    path("staff/<int:pk>/", views_staff.staff_record, name="staff-record"),
+    path("me/", views_staff.my_record, name="my-record"),
+    path("reviews/", views_staff.review_list, name="reviews"),
+    path("reviews/<int:pk>/", views_staff.review_detail, name="review"),
+    path("reviews/<int:pk>/notice.pdf", views_staff.review_notice_download, name="review-notice"),
 ]
 
 urlpatterns += [  # the office's working pages (views_manage.py): classes, manual values, objections

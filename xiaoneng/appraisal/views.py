@@ -37,6 +37,7 @@ from .models import (
     ResultLine,
     Scheme,
     SchemeStatus,
+    Target,
 )
 
 APPRAISE, OWN = "appraise", "appraisal.own"
@@ -81,6 +82,7 @@ class SchemeList(ListPage):
         Column(_("年度"), lambda s: s.year),
         Column(_("考评类别"), lambda s: s.organ_class.name),
         Column(_("方案名称"), lambda s: s.title),
+        Column(_("考评对象"), lambda s: str(s.get_target_display())),
         Column(_("版本"), lambda s: s.version),
         Column(_("状态"), lambda s: str(s.get_status_display())),
         Column(_("指标数"), lambda s: s.n_indicators),
@@ -164,6 +166,7 @@ class ImportForm(forms.Form):
     organ_class = forms.ModelChoiceField(label=_("考评类别"), queryset=OrganClass.objects.none())
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("方案名称"), max_length=200)
+    target = forms.ChoiceField(label=_("考评对象"), choices=Target.choices, initial=Target.ORGAN, required=False)
     file = forms.FileField(label=_("Excel 文件"))
 
     def __init__(self, *args, user, **kwargs):
@@ -181,7 +184,7 @@ def scheme_import(request):
         d = form.cleaned_data
         try:
             scheme = actions.do_import_scheme(organ_class=d["organ_class"], year=d["year"], title=d["title"],
-                                              data=d["file"].read())
+                                              data=d["file"].read(), target=d["target"] or Target.ORGAN)
         except (actions.AppraisalError, schemes.SchemeError) as exc:
             form.add_error("file" if exc.field in ("file", "") or getattr(exc, "row", None) else
                            (exc.field if exc.field in form.fields else None), exc.message)
@@ -317,6 +320,7 @@ def result_detail(request, pk):
     return render(request, "appraisal/result.html", {
         "result": result, "lines": lines, "office": office, "form": form, "charts": chart_data,
         "objections": result.objections.select_related("line__indicator"),
+        "cadres": list(result.cadres.select_related("staff")),
         "window_open": actions.objection_window_open(result.period, now)},
         status=400 if form.errors else 200)
 

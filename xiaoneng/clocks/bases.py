@@ -30,6 +30,8 @@ BASES: dict[str, str] = {
     "complaint.handling": "效能投诉办理规定",
     "rating.rectification": "政务服务“好差评”制度",
     "supervision.order": "效能督办制度",
+    "appraisal.staff_review_request": "《公务员考核规定》；《中华人民共和国公务员法》第九十五条",
+    "appraisal.staff_review": "《公务员考核规定》；《公务员申诉规定》",
 }
 
 

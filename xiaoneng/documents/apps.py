@@ -10,7 +10,14 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         from xiaoneng.orgs.access import register_scope
 
-        from .kinds import accountability, appraisal, approvals, complaints, supervision  # noqa: F401  (register their documents)
+        from .kinds import (  # noqa: F401  (register their documents)
+            accountability,
+            appraisal,
+            appraisal_staff,
+            approvals,
+            complaints,
+            supervision,
+        )
         from .models import Document
 
         register_scope(Document, region="region_code", organ_path="organ__path")

@@ -12,6 +12,7 @@ KIND_HELP = {
     Kind.REMINDER: _("监察员催办"),
     Kind.EXTENSION: _("延期申请待我审批或已审批"),
     Kind.ACCOUNTABILITY: _("对我或本机关人员的问责告知、决定、送达和复核申诉结果"),
+    Kind.APPRAISAL: _("我的考核结果和复核决定"),
 }
 
 

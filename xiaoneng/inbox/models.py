@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     EXTENSION = "extension", _("延期审批")
     # The persons concerned by an accountability case (and their organ's leaders): notice, decision, appeals.
     ACCOUNTABILITY = "acct", _("效能问责")
+    APPRAISAL = "appraisal", _("考核结果")
 
 
 class Channel(models.TextChoices):

@@ -116,6 +116,16 @@ def _case_extensions(user):
         reverse("inbox:extension", args=[r.pk]), r.due, f"{r.requested_by} · {r.reasons[:60]}"), ("case", "requested_by")
 
 
+def _staff_reviews(user):
+    from xiaoneng.appraisal.models import ReviewStatus, StaffReview
+
+    qs = access.scoped(StaffReview.objects.filter(status=ReviewStatus.PENDING), user, "appraise").annotate(
+        due=F("clock__due_at"))
+    return qs, ("due", "pk"), lambda r: Item(
+        f"{r.grade.staff.name} · {r.grade.period_label}", reverse("appraisal:review", args=[r.pk]), r.due,
+        f"{r.grade.organ.name} · {r.original_label}"), ("grade__staff", "grade__organ")
+
+
 def _sections():
     from xiaoneng.complaints.models import Status as C
     from xiaoneng.supervision.models import AlertStatus as A
@@ -140,6 +150,7 @@ def _sections():
         ("intake", _("待受理、转办或答复的投诉"), "complaint.handle",
          _complaints([C.REGISTERED, C.ACCEPTED, C.SENT_BACK, C.HANDLED], "complaint.handle", "acceptance_clock"),
          "/complaints/"),
+        ("staff_reviews", _("待决定的考核结果复核"), "appraise", _staff_reviews, "/appraisal/reviews/?status=pending"),
     ]
 
 

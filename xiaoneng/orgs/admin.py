@@ -90,7 +90,8 @@ class TargetInline(admin.TabularInline):
 
 @admin.register(Post)
 class PostAdmin(ScopedAdmin):
-    list_display = ("title", "organ", "unit")
+    list_display = ("title", "organ", "unit", "is_leading")
+    list_filter = ("is_leading",)
     search_fields = ("title", "organ__name")
     raw_id_fields = ("organ", "unit")
     filter_horizontal = ("holders",)

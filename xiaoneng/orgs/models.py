@@ -168,6 +168,8 @@ class Post(models.Model):
     title = models.CharField(_("岗位名称"), max_length=100)
     duties = models.TextField(_("岗位职责"), blank=True)
     holders = models.ManyToManyField(Staff, verbose_name=_("在岗人员"), blank=True, related_name="posts")
+    # A leading post (领导职务): its holders form the organ's leadership team (领导班子), appraised as a team.
+    is_leading = models.BooleanField(_("领导职务"), default=False)
 
     class Meta:
         verbose_name = _("岗位")

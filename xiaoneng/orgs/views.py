@@ -148,7 +148,10 @@ class StaffList(RegionTreeMixin, ListPage):
         return access.scoped(qs, user, PERM)
 
     def get_extra_context(self, page, form):
-        return {"selected_organ": form.organ_obj if form.is_valid() else None}
+        user = self.request.user
+        # Names link to the personnel appraisal record for those who read it (the appraisal office and leaders).
+        records = access.has_perm(user, "appraise") or access.has_perm(user, "appraisal.own")
+        return {"selected_organ": form.organ_obj if form.is_valid() else None, "appraisal_records": records}
 
     columns = [
         Column(_("姓名"), lambda s: s.name),

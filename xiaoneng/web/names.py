@@ -34,6 +34,9 @@ CLOCK_KINDS = {
     "accountability.adjustment": _l("组织调整落实期限"),
     "accountability.review": _l("复核期限"),
     "accountability.appeal": _l("申诉期限"),
+    "appraisal.objection": _l("考评结果异议期"),
+    "appraisal.staff_review_request": _l("考核结果复核申请期限"),
+    "appraisal.staff_review": _l("考核结果复核决定期限"),
 }
 
 
@@ -105,6 +108,10 @@ AUDIT_ACTIONS = {
     "accountability.trace_parties": _l("将倒查到的人员列为责任人"),
     "accountability.evidence.upload": _l("上传问责证据文件"),
     "accountability.evidence.read": _l("下载问责证据文件"),
+    "appraisal.staff_grades": _l("报送公务员考核等次"),
+    "appraisal.staff_notice": _l("书面通知考核结果"),
+    "appraisal.staff_review": _l("申请考核结果复核"),
+    "appraisal.staff_review_decide": _l("作出考核结果复核决定"),
     "document.issue": _l("出具文书"),
     "exchange.apply": _l("数据交换入库"),
     "exchange.process_held": _l("处理暂存的交换数据"),
