@@ -99,7 +99,8 @@ def test_the_notice_is_a_pdf_naming_the_grade_and_the_last_day_to_ask_for_review
 def test_a_changed_grade_is_told_again_with_a_new_window(land, people):
     first = graded(land, people, who=2)
     old_window = first.review_window_id
-    do_submit_staff_grades(land.w.tianhe_bureau, 2025, {people[2]: "basic"}, at=at("2026-09-03T10:00"))
+    do_submit_staff_grades(land.w.tianhe_bureau, 2025, {people[2]: "basic"}, reason="年终复查后改定",
+                           at=at("2026-09-03T10:00"))
     again = StaffGrade.objects.get(pk=first.pk)
     assert again.notified_at is None and again.review_window.state == "stopped"  # the old grade's window closed
     again = reviews.do_issue_staff_notice(again, at=at("2026-09-03T11:00"))
