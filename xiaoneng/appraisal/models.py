@@ -84,6 +84,12 @@ class Source(models.TextChoices):
     COMPLAINTS = "complaints", _("投诉查实件数")
     ACCOUNTABILITY = "accountability", _("效能问责人次")
     MANUAL = "manual", _("人工填报（附佐证）")
+    HANDLING_TIME = "handling_time", _("办件用时占时限比")
+    ORDERS = "orders", _("督办按期办结率")
+    SATISFACTION = "satisfaction", _("好差评好评率")
+    RECTIFICATION = "rectification", _("差评按期整改率")
+    COMPLAINT_RATE = "complaint_rate", _("万件投诉量")
+    COMPLAINT_ON_TIME = "complaint_on_time", _("投诉按期办结率")
 
 
 class Method(models.TextChoices):

@@ -315,7 +315,7 @@ def list_url(query: dict) -> str:
         return f"{reverse('complaints:list')}?{urlencode({'organ': query['organ']})}"
     if source == "accountability":
         return f"{reverse('accountability:cases')}?{urlencode({'organ': query['organ']})}"
-    return ""
+    return more_list_urls(source, query)
 
 
 @login_required
@@ -339,3 +339,13 @@ def mine(request):
     results = list(_own_results(request.user).select_related("organ", "period__scheme__organ_class")
                    .order_by("-period__starts_on", "organ__name"))
     return render(request, "appraisal/mine.html", {"results": results})
+
+
+def more_list_urls(source: str, query: dict) -> str:
+    """List pages for the indicators added later (handling time, orders, 好差评, complaints)."""
+    organ = {"organ": query.get("organ")}
+    if source == "handling_time":
+        return f"{reverse('approvals:cases')}?{urlencode(organ)}"
+    if source in ("complaint_rate", "complaint_on_time"):
+        return f"{reverse('complaints:list')}?{urlencode(organ)}"
+    return ""

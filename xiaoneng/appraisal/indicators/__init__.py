@@ -18,8 +18,10 @@ from importlib import import_module
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-SOURCES = ("on_time", "cards", "complaints", "accountability", "manual")
+SOURCES = ("on_time", "cards", "complaints", "accountability", "manual", "handling_time", "orders", "satisfaction",
+           "rectification", "complaint_rate", "complaint_on_time")
 
 
 @dataclass
@@ -52,3 +54,15 @@ def pct(n: int, d: int) -> Decimal | None:
 
 def num(n) -> str:
     return f"{n:,}"
+
+
+def deadline_words(label: str, rate, ok: int, n: int, still: int, unit: str = "件") -> str:
+    """The words of a met-the-deadline rate (orders, rectification, complaints on time)."""
+    if rate is None:
+        return _("%(label)s：本期无到期%(unit)s") % {"label": label, "unit": unit}
+    return _("%(label)s %(rate)s%% = %(ok)s / %(n)s %(unit)s，其中 %(still)s %(unit)s逾期未办结") % {
+        "label": label, "rate": f"{rate:.1f}", "ok": num(ok), "n": num(n), "still": num(still), "unit": unit}
+
+
+def query_of(oid: int, first: date, last: date) -> dict:
+    return {"organ": oid, "from": first.isoformat(), "to": last.isoformat()}
