@@ -128,6 +128,10 @@ DEFAULTS: dict[str, object] = {
     "appraisal_excellent_quota_when_organ_excellent": 0.25,
     "appraisal_objection_working_days": 5,
     "appraisal_grade_thresholds": {"excellent": 90, "good": 80, "fair": 60},
+    # 加减分 of one organ in one period: approved bonus points add up to at most `bonus`, deductions to
+    # at most `deduction` (both positive numbers); an entry beyond the cap is refused, and the
+    # computation caps the sum again (a cap lowered later still holds).
+    "appraisal_adjustment_caps": {"bonus": 5, "deduction": 10},
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

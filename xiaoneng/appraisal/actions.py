@@ -307,3 +307,8 @@ def do_publish_results(period: Period, *, at: datetime | None = None) -> Period:
             clocks.do_stop_clock(clock, at=max(at, clock.start_at))
         period.objection_clock = Clock.objects.get(pk=clock.pk)
     return period
+
+
+# 加减分 and the quarterly interim results live in their own modules; they are actions of this app too.
+from .adjustments import do_decide_adjustment, do_enter_adjustment  # noqa: E402, F401
+from .interim import do_compute_interim  # noqa: E402, F401

@@ -23,6 +23,7 @@ class AppraisalConfig(AppConfig):
             Scheme,
             StaffGrade,
         )
+        from .models import Adjustment, InterimResult
 
         # The appraisal is itself supervised: every change of a weight, a value, an objection or a grade
         # is audited with who made it.
@@ -39,3 +40,7 @@ class AppraisalConfig(AppConfig):
         register_scope(Objection, region="result__organ__region_code", organ_path="result__organ__path")
         register_scope(ManualValue, region="organ__region_code", organ_path="organ__path")
         register_scope(StaffGrade, region="organ__region_code", organ_path="organ__path")
+        # 加减分 and interim results belong to the organ appraised, like its result; only the office reads them.
+        track(Adjustment)
+        register_scope(Adjustment, region="organ__region_code", organ_path="organ__path")
+        register_scope(InterimResult, region="organ__region_code", organ_path="organ__path")

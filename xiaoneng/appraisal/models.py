@@ -15,6 +15,7 @@
 * `Objection` — 异议 of an organ against its provisional result, decided with reasons.
 * `StaffGrade` — 公务员年度考核 grade of one person.
 """
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -171,6 +172,10 @@ class Result(models.Model):
     total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
     rank = models.PositiveIntegerField(_("类别内排名"), null=True, blank=True)
     grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices, blank=True)
+    # The weighted sum of the indicator scores; `total` = it + the approved 加减分 (capped), see Adjustment.
+    weighted_total = models.DecimalField(_("指标加权得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    adjustment = models.DecimalField(_("加减分"), max_digits=7, decimal_places=2, default=0)
+    adjustment_words = models.TextField(_("加减分说明"), blank=True)
 
     class Meta:
         verbose_name = _("考评结果")
@@ -272,6 +277,76 @@ class StaffGrade(models.Model):
         verbose_name_plural = _("公务员年度考核等次")
         ordering = ["organ_id", "year", "staff_id"]
         constraints = [models.UniqueConstraint(fields=["staff", "year"], name="appraisal_staff_grade_once")]
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已审核通过")
+    REJECTED = "rejected", _("已驳回")
+
+
+class Adjustment(models.Model):
+    """加减分: bonus (+) or deduction (−) points for one organ in one period, entered by an appraisal
+    officer with evidence and approved or rejected by a second one. Only approved items count; they
+    are added to the weighted total (capped per period, `appraisal_adjustment_caps`)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="adjustments")
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("分值"), max_digits=6, decimal_places=2)
+    occurred_on = models.DateField(_("发生日期"))
+    reason = models.CharField(_("加减分事由"), max_length=200)
+    evidence = models.TextField(_("佐证材料"))
+    status = models.CharField(_("状态"), max_length=10, choices=AdjustmentStatus.choices,
+                              default=AdjustmentStatus.PENDING)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    entered_by_label = models.CharField(_("录入人"), max_length=150, blank=True)
+    entered_at = models.DateTimeField(_("录入时间"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_by_label = models.CharField(_("审核人"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("加减分")
+        verbose_name_plural = _("加减分")
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self):
+        return f"{self.organ} {self.points:+} {self.reason}"
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
+
+
+class InterimResult(models.Model):
+    """阶段性结果: a scheme computed over the year to date at the end of a quarter, kept apart from the
+    annual `Result` (never published, never objected to, no effect on the period's process)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="interim_results")
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    first_day = models.DateField(_("起始日"))
+    last_day = models.DateField(_("截止日"))
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
+    weighted_total = models.DecimalField(_("指标加权得分"), max_digits=7, decimal_places=2)
+    adjustment = models.DecimalField(_("加减分"), max_digits=7, decimal_places=2, default=0)
+    rank = models.PositiveIntegerField(_("类别内排名"))
+    grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices)
+    lines = models.JSONField(_("各指标得分"), default=list)  # [{code, name, value, score, weighted, formula, query}]
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("阶段性考评结果")
+        verbose_name_plural = _("阶段性考评结果")
+        ordering = ["period_id", "quarter", "rank", "organ_id"]
+        constraints = [models.UniqueConstraint(fields=["period", "quarter", "organ"], name="appraisal_interim_once")]
 
     @property
     def region_code(self) -> str:
