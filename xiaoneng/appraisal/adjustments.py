@@ -69,7 +69,7 @@ def _check_cap(period: Period, organ, points: Decimal, statuses) -> None:
     qs_used = _side_used(period, organ.pk, positive, statuses)
     if qs_used + abs(points) > cap:
         side = _("加分") if positive else _("减分")
-        raise AppraisalError(_("%(side)s超出上限：%(organ)s 本考评期%(side)s上限 %(cap)s 分，已用 %(used)s 分，"
+        raise AppraisalError(_("%(side)s超出上限：%(organ)s本考评期%(side)s上限 %(cap)s 分，已用 %(used)s 分，"
                                "本项 %(p)s 分") % {"side": side, "organ": organ.name, "cap": cap.normalize(),
                                                    "used": qs_used.normalize(), "p": abs(points).normalize()},
                              "points")
