@@ -15,3 +15,10 @@ urlpatterns = [
     path("lines/<int:pk>/records/", views.line_records, name="line-records"),
     path("mine/", views.mine, name="mine"),
 ]
+
+# 加减分 (views_adjustments.py)
+from . import views_adjustments  # noqa: E402
+
+urlpatterns += [
+    path("periods/<int:pk>/adjustments/", views_adjustments.adjustment_list, name="adjustments"),
+]

@@ -229,6 +229,10 @@ def board(request, pk):
                 actions.do_announce_provisional(period)
             elif op == "publish":
                 actions.do_publish_results(period)
+            elif op == "interim":
+                actions.do_compute_interim(period, quarter=request.POST.get("quarter"))
+                messages.success(request, gettext("已计算阶段性结果"))
+                return redirect(f"{reverse('appraisal:board', args=[period.pk])}?quarter={request.POST['quarter']}")
             elif op == "decide":
                 form = DecideForm(request.POST)
                 if not form.is_valid():
@@ -245,6 +249,7 @@ def board(request, pk):
     objections = (list(Objection.objects.filter(result__period=period).select_related("result__organ", "line__indicator"))
                   if office else [])
     return render(request, "appraisal/board.html", {
+        **interim_context(request, period, office),
         "period": period, "results": results, "office": office, "objections": objections,
         "decide_form": DecideForm(), "mine": set(_own_results(request.user).filter(period=period)
                                                   .values_list("pk", flat=True))})
@@ -298,6 +303,8 @@ def result_detail(request, pk):
         ln.list_url = list_url(ln.query)
     now = timezone.now()
     return render(request, "appraisal/result.html", {
+        "adjustments": result.period.adjustments.filter(organ=result.organ, status="approved").order_by(
+            "occurred_on", "pk"),
         "result": result, "lines": lines, "office": office, "form": form,
         "objections": result.objections.select_related("line__indicator"),
         "window_open": actions.objection_window_open(result.period, now)},
@@ -349,3 +356,20 @@ def more_list_urls(source: str, query: dict) -> str:
     if source in ("complaint_rate", "complaint_on_time"):
         return f"{reverse('complaints:list')}?{urlencode(organ)}"
     return ""
+
+
+def interim_context(request, period: Period, office: bool) -> dict:
+    """The quarter selector of the board: the office only (interim results are never published)."""
+    if not office:
+        return {}
+    from .models import InterimResult
+
+    done = sorted(set(InterimResult.objects.filter(period=period).values_list("quarter", flat=True)))
+    try:
+        quarter = int(request.GET.get("quarter") or 0)
+    except ValueError:
+        quarter = 0
+    quarter = quarter if quarter in (1, 2, 3, 4) else 0
+    rows = (list(InterimResult.objects.filter(period=period, quarter=quarter).select_related("organ")
+                 .order_by("rank", "organ__name")) if quarter else [])
+    return {"quarters": [(q, q in done) for q in (1, 2, 3, 4)], "quarter": quarter, "interim": rows}
