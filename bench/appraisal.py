@@ -127,7 +127,8 @@ class Writer:
             elif kind == "JSONField":
                 self.fill.append(lambda: "{}")  # COPY's text format and SQLite both take the JSON text
             elif f.has_default():
-                self.fill.append(f.get_default if callable(f.default) else (lambda v=f.get_default(): v))
+                value = f.get_default()
+                self.fill.append(f.get_default if callable(f.default) else (lambda v=value: v))
             elif kind == "DateTimeField":
                 self.fill.append(lambda: STAMP)
             else:
@@ -237,7 +238,7 @@ def seed(organs, version, n_cases: int, rng_seed: int = 2025) -> dict[str, int]:
             yield (cid, "case.promise", "", organ.pk, organ.region_code, start, 10, "working",
                    "stopped" if stopped else "running", stopped, deadline)
             cid += 1
-        for i in range(n_orders):
+        for _i in range(n_orders):
             organ = organs[rng.randrange(len(organs))]
             day = first_idx + rng.randrange(0, 360)
             start = midnight(day) + timedelta(hours=10)
@@ -246,7 +247,7 @@ def seed(organs, version, n_cases: int, rng_seed: int = 2025) -> dict[str, int]:
             yield (cid, "supervision.order", "", organ.pk, organ.region_code, start, 5, "working",
                    "stopped" if closed else "running", closed, cached_due(day, 5))
             cid += 1
-        for i in range(n_bad):
+        for _i in range(n_bad):
             organ = organs[rng.randrange(len(organs))]
             day = first_idx + rng.randrange(0, 360)
             start = midnight(day) + timedelta(hours=11)
@@ -255,7 +256,7 @@ def seed(organs, version, n_cases: int, rng_seed: int = 2025) -> dict[str, int]:
             yield (cid, "rating.rectification", "", organ.pk, organ.region_code, start, 15, "working",
                    "stopped" if rectified else "running", rectified, cached_due(day, 15))
             cid += 1
-        for i in range(n_complaints):
+        for _i in range(n_complaints):
             organ = organs[rng.randrange(len(organs))]
             day = first_idx + rng.randrange(0, 355)
             start = midnight(day) + timedelta(hours=14)
@@ -390,6 +391,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", type=int, default=10_000_000)
     parser.add_argument("--organs", type=int, default=2000)
     parser.add_argument("--in-place", action="store_true", help="use the configured database as it is (tests)")
+    parser.add_argument("--profile", action="store_true", help="print where the computation spends its time")
     args = parser.parse_args(argv)
     _django()
     from django.db import connection
@@ -427,9 +429,20 @@ def run(args) -> int:
     print(f"seeded:   {len(organs):,} organs; " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
           + f" in {time.perf_counter() - t:.1f} s")
     with acting_as(None, channel="command", label="bench.appraisal"):
+        profile = None
+        if args.profile:
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         t = time.perf_counter()
         actions.do_compute_period(period, at=datetime(YEAR + 1, 1, 6, 9, tzinfo=SH))
         compute_s = time.perf_counter() - t
+        if profile is not None:
+            import pstats
+
+            profile.disable()
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     results = Result.objects.filter(period=period).count()
     lines = ResultLine.objects.filter(result__period=period).count()
     leaves = sum(1 for r in TREE if r["source"])

@@ -141,11 +141,12 @@ def test_bad_reviews_rectified_on_time_respect_holidays_and_count_open_ones_as_l
 def complained(desk, handled):
     w = desk.w
     c = type("Complaints", (), {})()
+    filed = []
 
-    def routed(when, channel="hotline", handled_at=None, n=[0]):
-        n[0] += 1
-        ref = f"12345-{n[0]}" if channel == "hotline" else ""
-        x, _secret = desk.file(channel=channel, source_ref=ref, title=f"投诉 {n[0]}", received_at=at(when))
+    def routed(when, channel="hotline", handled_at=None):
+        filed.append(when)
+        ref = f"12345-{len(filed)}" if channel == "hotline" else ""
+        x, _secret = desk.file(channel=channel, source_ref=ref, title=f"投诉 {len(filed)}", received_at=at(when))
         complaints.do_accept(x, at=at(when))
         x = complaints.do_route(x, organ=w.tianhe_bureau, at=at(when))
         if handled_at:

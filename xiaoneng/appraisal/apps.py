@@ -13,7 +13,9 @@ class AppraisalConfig(AppConfig):
 
         from . import nav  # noqa: F401  (adds the appraisal pages to the navigation)
         from .models import (
+            Adjustment,
             Indicator,
+            InterimResult,
             ManualValue,
             Objection,
             OrganClass,
@@ -23,7 +25,6 @@ class AppraisalConfig(AppConfig):
             Scheme,
             StaffGrade,
         )
-        from .models import Adjustment, InterimResult
 
         # The appraisal is itself supervised: every change of a weight, a value, an objection or a grade
         # is audited with who made it.

@@ -14,12 +14,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
 
 from xiaoneng.conf import rule
 
-from . import indicators, scoring
-from .models import Adjustment, AdjustmentStatus, Grade, Indicator, Period, InterimResult, Result, ResultLine, Source
+from . import indicators, scoring, store
+from .indicators import gettext_cached as _
+from .models import (
+    Adjustment,
+    AdjustmentStatus,
+    Grade,
+    Indicator,
+    InterimResult,
+    Period,
+    Result,
+    ResultLine,
+    Source,
+)
 
 HUNDRED = Decimal(100)
 
@@ -65,6 +76,16 @@ def evaluate(period: Period, first, last) -> tuple[list[int], dict, dict, dict]:
 
     lines: dict[tuple[int, int], dict] = {}
     totals = dict.fromkeys(organ_ids, Decimal(0))
+    language = indicators.LANGUAGE.set(get_language())
+    try:
+        _score_leaves(period, first, last, organ_ids, leaves, eff, lines, totals)
+    finally:
+        indicators.LANGUAGE.reset(language)
+    totals = {k: scoring.q2(v) for k, v in totals.items()}
+    return organ_ids, lines, totals, adjustments(period, organ_ids, last)
+
+
+def _score_leaves(period, first, last, organ_ids, leaves, eff, lines, totals) -> None:
     for leaf in sorted(leaves, key=lambda x: x.code):
         raws = indicators.module(leaf.source).compute(organ_ids, first, last, leaf, period)
         # A manual value nobody entered earns nothing (the organ must bring evidence); an organ without
@@ -72,17 +93,16 @@ def evaluate(period: Period, first, last) -> tuple[list[int], dict, dict, dict]:
         params = {"no_data": 0, **leaf.params} if leaf.source == Source.MANUAL else leaf.params
         scores = scoring.score_all(leaf.method, params, {oid: raws[oid].value for oid in organ_ids})
         how = scoring.describe(leaf.method, params)
+        template = _("%(words)s；%(how)s；得分 %(score)s × 权重 %(weight)s%%")
+        weight = scoring.q2(eff[leaf.pk] * 100)
         for oid in organ_ids:
             raw, score = raws[oid], scores[oid]
             totals[oid] += score * eff[leaf.pk]
             lines[(oid, leaf.pk)] = dict(
                 value=raw.value, numerator=raw.numerator, denominator=raw.denominator, score=score,
                 weighted=scoring.q2(score * eff[leaf.pk]),
-                formula=_("%(words)s；%(how)s；得分 %(score)s × 权重 %(weight)s%%") % {
-                    "words": raw.words, "how": how, "score": score, "weight": scoring.q2(eff[leaf.pk] * 100)},
+                formula=template % {"words": raw.words, "how": how, "score": score, "weight": weight},
                 query={"source": leaf.source, **raw.query})
-    totals = {k: scoring.q2(v) for k, v in totals.items()}
-    return organ_ids, lines, totals, adjustments(period, organ_ids, last)
 
 
 def adjustments(period: Period, organ_ids: list[int], last) -> dict[int, tuple[Decimal, str]]:
@@ -136,22 +156,20 @@ def compute_period(period: Period) -> list[Result]:
     Result.objects.filter(period=period).exclude(organ_id__in=organ_ids).filter(objections__isnull=True).delete()
 
     result_of = {r.organ_id: r for r in Result.objects.filter(period=period, organ_id__in=organ_ids)}
-    old = {(ln.result_id, ln.indicator_id): ln for ln in ResultLine.objects.filter(result__period=period)}
+    old = {(rid, iid): pk for pk, rid, iid in ResultLine.objects.filter(result__period=period).values_list(
+        "pk", "result_id", "indicator_id")}
     create, update = [], []
-    fields = ["value", "numerator", "denominator", "score", "weighted", "formula", "query"]
     for (oid, iid), data in lines.items():
-        res = result_of[oid]
-        ln = old.pop((res.pk, iid), None)
-        if ln is None:
-            create.append(ResultLine(result=res, indicator_id=iid, **data))
+        rid = result_of[oid].pk
+        values = tuple(data[f] for f in store.FIELDS)
+        pk = old.pop((rid, iid), None)
+        if pk is None:
+            create.append((rid, iid, *values))
         else:
-            for f in fields:
-                setattr(ln, f, data[f])
-            update.append(ln)
-    ResultLine.objects.bulk_create(create)
-    ResultLine.objects.bulk_update(update, fields)
+            update.append((pk, *values))
+    store.write_lines(create, update)
     if old:
-        ResultLine.objects.filter(pk__in=[ln.pk for ln in old.values()]).delete()
+        ResultLine.objects.filter(pk__in=list(old.values())).delete()
     return list(result_of.values())
 
 
@@ -163,9 +181,12 @@ def compute_interim(period: Period, quarter: int, *, at) -> list[InterimResult]:
     totals = {oid: weighted[oid] + adjusted.get(oid, (Decimal(0), ""))[0] for oid in organ_ids}
     place = ranks(totals)
     codes = {i.pk: (i.code, i.name) for i in period.scheme.indicators.all()}
+    by_organ: dict[int, list] = {}
+    for (oid, iid), data in lines.items():
+        by_organ.setdefault(oid, []).append((codes[iid], data))
     rows = []
     for oid in organ_ids:
-        mine = sorted(((codes[iid], data) for (o, iid), data in lines.items() if o == oid), key=lambda x: x[0][0])
+        mine = sorted(by_organ.get(oid, []), key=lambda x: x[0][0])
         rows.append(InterimResult(
             period=period, quarter=quarter, organ_id=oid, first_day=first, last_day=last, total=totals[oid],
             weighted_total=weighted[oid], adjustment=adjusted.get(oid, (Decimal(0), ""))[0], rank=place[oid],

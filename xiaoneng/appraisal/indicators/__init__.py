@@ -11,17 +11,37 @@ period gives the same numbers.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from importlib import import_module
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _gettext
 
 SOURCES = ("on_time", "cards", "complaints", "accountability", "manual", "handling_time", "orders", "satisfaction",
            "rectification", "complaint_rate", "complaint_on_time")
+
+
+@lru_cache(maxsize=1024)
+def _translated(language, message: str) -> str:
+    return _gettext(message)
+
+
+LANGUAGE: ContextVar[str | None] = ContextVar("appraisal_language", default=None)
+
+
+def gettext_cached(message: str) -> str:
+    """gettext, remembered per language: a province-wide class asks for the same words thousands of times
+    (the computation sets LANGUAGE once, so that each call need not look up the active language)."""
+    return _translated(LANGUAGE.get() or get_language(), message)
+
+
+_ = gettext_cached
 
 
 @dataclass

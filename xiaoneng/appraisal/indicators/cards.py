@@ -8,12 +8,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
 from xiaoneng.approvals.models import Case
 from xiaoneng.supervision.models import Alert, Level
 
 from . import Raw, bounds, num, window
+from . import gettext_cached as _
 
 CARD_LEVELS = (Level.YELLOW, Level.RED)
 

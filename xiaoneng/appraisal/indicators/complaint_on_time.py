@@ -11,11 +11,11 @@ merged duplicates are left out. One aggregate query.
 from __future__ import annotations
 
 from django.db.models import Count, F, Q
-from django.utils.translation import gettext as _
 
 from xiaoneng.complaints.models import Complaint, Status
 
 from . import Raw, bounds, deadline_words, pct, query_of, window
+from . import gettext_cached as _
 
 
 def _base(t0, t1):

@@ -11,12 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
 from xiaoneng.approvals.models import Case
 from xiaoneng.complaints.models import Complaint, Status
 
 from . import Raw, bounds, num, query_of, window
+from . import gettext_cached as _
 
 LEFT_OUT = (Status.MERGED, Status.NOT_ACCEPTED)
 PER = 10_000

@@ -9,11 +9,11 @@ Rate = on time ÷ counted × 100. One aggregate query for the class.
 from __future__ import annotations
 
 from django.db.models import Count, F, Q
-from django.utils.translation import gettext as _
 
 from xiaoneng.supervision.models import OrderStatus, SupervisionOrder
 
 from . import Raw, bounds, deadline_words, pct, query_of, window
+from . import gettext_cached as _
 
 
 def _base(t0, t1):

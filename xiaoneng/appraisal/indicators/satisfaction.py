@@ -5,12 +5,12 @@ A rating annulled on appeal (已核销) before the period's end is not counted. 
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
 from xiaoneng.complaints.models import BAD_LEVELS, Rating, RatingStatus
 from xiaoneng.complaints.rating_stats import GOOD_LEVELS
 
 from . import Raw, bounds, num, pct, query_of, window
+from . import gettext_cached as _
 
 
 def _base(t0, t1):
