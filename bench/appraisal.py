@@ -346,10 +346,15 @@ def raw_aggregates(first: date, last: date) -> tuple[float, int]:
         ("SELECT organ_id, COUNT(*), SUM(CASE WHEN state = 'stopped' AND stopped_at <= due_at THEN 1 ELSE 0 END) "
          "FROM clocks_clock WHERE kind IN ('case.promise', 'case.subcase') AND organ_id IS NOT NULL "
          "AND due_at >= %s AND due_at < %s GROUP BY organ_id", [t0, t1]),
+        # Handling time needs the working-day calendar: used days from the start day to the decision (or the
+        # period's end), less the days a working-day clock stood still, over the limit.
         (f"""SELECT k.organ_id, COUNT(*), SUM(GREATEST_(CASE WHEN k.decided_at >= %s AND k.decided_at < %s
-                     THEN we.cum ELSE {end_cum} END - ws.cum, 0) * 1.0 / c."limit")
+                     THEN we.cum ELSE {end_cum} END - ws.cum
+                     - GREATEST_(wdue.cum_prev - ws.cum - c."limit" - c.extension_days, 0), 0) * 1.0
+                     / (c."limit" + c.extension_days))
                FROM approvals_case k JOIN clocks_clock c ON c.id = k.promise_clock_id
                JOIN {WD_TABLE} ws ON ws.day = {ld('c.start_at')}
+               JOIN {WD_TABLE} wdue ON wdue.day = {ld('c.due_at')}
                LEFT JOIN {WD_TABLE} we ON we.day = {ld('k.decided_at')}
               WHERE (k.decided_at >= %s AND k.decided_at < %s)
                  OR (k.decided_at IS NULL AND c.due_at < %s AND c.state <> 'stopped')

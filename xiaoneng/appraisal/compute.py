@@ -76,11 +76,12 @@ def evaluate(period: Period, first, last) -> tuple[list[int], dict, dict, dict]:
 
     lines: dict[tuple[int, int], dict] = {}
     totals = dict.fromkeys(organ_ids, Decimal(0))
-    language = indicators.LANGUAGE.set(get_language())
+    language, memo = indicators.LANGUAGE.set(get_language()), indicators.MEMO.set({})
     try:
         _score_leaves(period, first, last, organ_ids, leaves, eff, lines, totals)
     finally:
         indicators.LANGUAGE.reset(language)
+        indicators.MEMO.reset(memo)
     totals = {k: scoring.q2(v) for k, v in totals.items()}
     return organ_ids, lines, totals, adjustments(period, organ_ids, last)
 

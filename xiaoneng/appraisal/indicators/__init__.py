@@ -86,3 +86,24 @@ def deadline_words(label: str, rate, ok: int, n: int, still: int, unit: str = "ä
 
 def query_of(oid: int, first: date, last: date) -> dict:
     return {"organ": oid, "from": first.isoformat(), "to": last.isoformat()}
+
+
+MEMO: ContextVar[dict | None] = ContextVar("appraisal_memo", default=None)
+
+
+def cases_received(organ_ids, t0, t1) -> dict[int, int]:
+    """Cases received per organ in [t0, t1): the denominator of two indicators (cards, complaints per
+    10,000 cases), counted once per computation (the computation sets MEMO)."""
+    from django.db.models import Count
+
+    from xiaoneng.approvals.models import Case
+
+    memo = MEMO.get()
+    key = ("cases_received", tuple(organ_ids), t0, t1)
+    if memo is not None and key in memo:
+        return memo[key]
+    counts = dict(Case.objects.filter(organ_id__in=organ_ids, received_at__gte=t0, received_at__lt=t1)
+                  .values_list("organ_id").annotate(n=Count("pk")).order_by())
+    if memo is not None:
+        memo[key] = counts
+    return counts

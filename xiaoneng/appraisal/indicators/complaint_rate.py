@@ -12,10 +12,9 @@ from decimal import Decimal
 
 from django.db.models import Count
 
-from xiaoneng.approvals.models import Case
 from xiaoneng.complaints.models import Complaint, Status
 
-from . import Raw, bounds, num, query_of, window
+from . import Raw, bounds, cases_received, num, query_of, window
 from . import gettext_cached as _
 
 LEFT_OUT = (Status.MERGED, Status.NOT_ACCEPTED)
@@ -30,8 +29,7 @@ def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Ra
     t0, t1 = bounds(first, last)
     complaints = dict(_base(t0, t1).filter(organ_id__in=organ_ids).values_list("organ_id").annotate(n=Count("pk"))
                       .order_by())
-    cases = dict(Case.objects.filter(organ_id__in=organ_ids, received_at__gte=t0, received_at__lt=t1)
-                 .values_list("organ_id").annotate(n=Count("pk")).order_by())
+    cases = cases_received(organ_ids, t0, t1)
     out = {}
     for oid in organ_ids:
         n, n_cases = complaints.get(oid, 0), cases.get(oid, 0)
