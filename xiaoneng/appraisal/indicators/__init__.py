@@ -76,12 +76,12 @@ def num(n) -> str:
     return f"{n:,}"
 
 
-def deadline_words(label: str, rate, ok: int, n: int, still: int, unit: str = "件") -> str:
-    """The words of a met-the-deadline rate (orders, rectification, complaints on time)."""
+def deadline_words(label: str, rate, ok: int, n: int, still: int) -> str:
+    """The words of a met-the-deadline rate (orders, complaints on time)."""
     if rate is None:
-        return _("%(label)s：本期无到期%(unit)s") % {"label": label, "unit": unit}
-    return _("%(label)s %(rate)s%% = %(ok)s / %(n)s %(unit)s，其中 %(still)s %(unit)s逾期未办结") % {
-        "label": label, "rate": f"{rate:.1f}", "ok": num(ok), "n": num(n), "still": num(still), "unit": unit}
+        return _("%(label)s：本期无到期事项") % {"label": label}
+    return _("%(label)s %(rate)s%% = %(ok)s / %(n)s 件，其中 %(still)s 件逾期未办结") % {
+        "label": label, "rate": f"{rate:.1f}", "ok": num(ok), "n": num(n), "still": num(still)}
 
 
 def query_of(oid: int, first: date, last: date) -> dict:
