@@ -59,8 +59,10 @@ def grade_of(total: Decimal) -> str:
 
 
 def ranks(totals: dict[int, Decimal]) -> dict[int, int]:
-    ordered = sorted(totals.values(), reverse=True)
-    return {k: ordered.index(v) + 1 for k, v in totals.items()}
+    first: dict = {}
+    for i, v in enumerate(sorted(totals.values(), reverse=True)):
+        first.setdefault(v, i + 1)
+    return {k: first[v] for k, v in totals.items()}
 
 
 def evaluate(period: Period, first, last) -> tuple[list[int], dict, dict, dict]:
