@@ -1,6 +1,6 @@
 """The six later platform indicators on known data: holidays move every deadline, and open overdue
 records count as late (or, for handling time, with the days used so far)."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -212,3 +212,21 @@ def test_a_scheme_of_the_new_indicators_computes_with_lineage(world, complained,
     for ln in lines.values():
         query = dict(ln.query)
         assert len(module(query.pop("source")).records(query)) >= 1
+
+
+def test_a_bad_review_annulled_on_appeal_before_the_periods_end_counts_nowhere(world, rated):
+    annulled = rate_and_annul(world, "2026-07-01T10:00", "2026-07-03T10:00")
+    assert raw("satisfaction", world.tianhe_bureau).denominator == 6
+    assert annulled.pk not in counted("rectification", world.tianhe_bureau)
+    # Annulled only after the period: the closed period still counts it as it stood at its end.
+    late = rate_and_annul(world, "2026-12-03T10:00", "2027-01-04T10:00")
+    assert late.pk in counted("satisfaction", world.tianhe_bureau)
+    assert raw("satisfaction", world.tianhe_bureau).denominator == 7
+
+
+def rate_and_annul(world, rated_at, decided_at):
+    bad = ratings.do_rate_service(kind="offline", organ=world.tianhe_bureau, scores=BAD, window="3号窗口",
+                                  rater=RATER, rated_at=at(rated_at))
+    ratings.do_appeal_rating(bad, reasons="恶意差评，有录像为证", at=at(rated_at) + timedelta(days=1))
+    return ratings.do_decide_rating_appeal(bad, upheld=True, reasons="核实为恶意差评", actor=world.county_supervisor,
+                                           at=at(decided_at))
