@@ -156,6 +156,10 @@ DEFAULTS: dict[str, object] = {
     "appraisal_staff_review_request_days": 30,
     "appraisal_staff_review_decision_days": 30,
     "appraisal_staff_review_decision_unit": "calendar",
+    # 加减分 of one organ in one period: approved bonus points add up to at most `bonus`, deductions to
+    # at most `deduction` (both positive numbers); an entry beyond the cap is refused, and the
+    # computation caps the sum again (a cap lowered later still holds).
+    "appraisal_adjustment_caps": {"bonus": 5, "deduction": 10},
     # Accountability (效能问责; xiaoneng/accountability/). A decision within this many months of
     # 立案, extendable once up to the longer limit (行政机关公务员处分条例第四十四条 practice: 6, 12);
     # an organisational adjustment (组织调整) carried out within this many months of the decision

@@ -428,3 +428,8 @@ def do_enter_manual_values(period: Period, entries: dict, *, entered_by: str = "
     if errors:
         raise GridError(errors)
     return saved
+
+
+# 加减分 and the quarterly interim results live in their own modules; they are actions of this app too.
+from .adjustments import do_decide_adjustment, do_enter_adjustment  # noqa: E402, F401
+from .interim import do_compute_interim  # noqa: E402, F401

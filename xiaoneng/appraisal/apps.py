@@ -17,7 +17,9 @@ class AppraisalConfig(AppConfig):
             nav,  # noqa: F401  (adds the appraisal pages to the navigation)
         )
         from .models import (
+            Adjustment,
             Indicator,
+            InterimResult,
             LeadingCadre,
             ManualValue,
             Objection,
@@ -50,3 +52,7 @@ class AppraisalConfig(AppConfig):
         register_scope(StaffReview, region="grade__organ__region_code", organ_path="grade__organ__path")
         register_scope(LeadingCadre, region="result__organ__region_code", organ_path="result__organ__path")
         monitor.on_events(close_lapsed_windows)
+        # 加减分 and interim results belong to the organ appraised, like its result; only the office reads them.
+        track(Adjustment)
+        register_scope(Adjustment, region="organ__region_code", organ_path="organ__path")
+        register_scope(InterimResult, region="organ__region_code", organ_path="organ__path")

@@ -19,6 +19,7 @@
 * `LeadingCadre` — a leading cadre of a leadership team (领导班子) whose team result this is: the holders of
   the organ's leading posts when a team scheme's result was computed.
 """
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +99,12 @@ class Source(models.TextChoices):
     ACCOUNTABILITY = "accountability", _("效能问责人次")
     MANUAL = "manual", _("人工填报（附佐证）")
     SURVEY = "survey", _("群众评议满意度")
+    HANDLING_TIME = "handling_time", _("办件用时占时限比")
+    ORDERS = "orders", _("督办按期办结率")
+    SATISFACTION = "satisfaction", _("好差评好评率")
+    RECTIFICATION = "rectification", _("差评按期整改率")
+    COMPLAINT_RATE = "complaint_rate", _("万件投诉量")
+    COMPLAINT_ON_TIME = "complaint_on_time", _("投诉按期办结率")
 
 
 class Method(models.TextChoices):
@@ -179,6 +186,10 @@ class Result(models.Model):
     total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
     rank = models.PositiveIntegerField(_("类别内排名"), null=True, blank=True)
     grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices, blank=True)
+    # The weighted sum of the indicator scores; `total` = it + the approved 加减分 (capped), see Adjustment.
+    weighted_total = models.DecimalField(_("指标加权得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    adjustment = models.DecimalField(_("加减分"), max_digits=7, decimal_places=2, default=0)
+    adjustment_words = models.TextField(_("加减分说明"), blank=True)
 
     class Meta:
         verbose_name = _("考评结果")
@@ -390,3 +401,71 @@ class LeadingCadre(models.Model):
         verbose_name_plural = _("领导班子成员")
         ordering = ["result_id", "post_title", "staff_id"]
         constraints = [models.UniqueConstraint(fields=["result", "staff"], name="appraisal_cadre_once")]
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已审核通过")
+    REJECTED = "rejected", _("已驳回")
+
+
+class Adjustment(models.Model):
+    """加减分: bonus (+) or deduction (−) points for one organ in one period, entered by an appraisal
+    officer with evidence and approved or rejected by a second one. Only approved items count; they
+    are added to the weighted total (capped per period, `appraisal_adjustment_caps`)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="adjustments")
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("分值"), max_digits=6, decimal_places=2)
+    occurred_on = models.DateField(_("发生日期"))
+    reason = models.CharField(_("加减分事由"), max_length=200)
+    evidence = models.TextField(_("佐证材料"))
+    status = models.CharField(_("状态"), max_length=10, choices=AdjustmentStatus.choices,
+                              default=AdjustmentStatus.PENDING)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    entered_by_label = models.CharField(_("录入人"), max_length=150, blank=True)
+    entered_at = models.DateTimeField(_("录入时间"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_by_label = models.CharField(_("审核人"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("加减分")
+        verbose_name_plural = _("加减分")
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self):
+        return f"{self.organ} {self.points:+} {self.reason}"
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code
+
+
+class InterimResult(models.Model):
+    """阶段性结果: a scheme computed over the year to date at the end of a quarter, kept apart from the
+    annual `Result` (never published, never objected to, no effect on the period's process)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="interim_results")
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    organ = models.ForeignKey(Organ, verbose_name=_("机关"), on_delete=models.PROTECT, related_name="+")
+    first_day = models.DateField(_("起始日"))
+    last_day = models.DateField(_("截止日"))
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
+    weighted_total = models.DecimalField(_("指标加权得分"), max_digits=7, decimal_places=2)
+    adjustment = models.DecimalField(_("加减分"), max_digits=7, decimal_places=2, default=0)
+    rank = models.PositiveIntegerField(_("类别内排名"))
+    grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices)
+    lines = models.JSONField(_("各指标得分"), default=list)  # [{code, name, value, score, weighted, formula, query}]
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("阶段性考评结果")
+        verbose_name_plural = _("阶段性考评结果")
+        ordering = ["period_id", "quarter", "rank", "organ_id"]
+        constraints = [models.UniqueConstraint(fields=["period", "quarter", "organ"], name="appraisal_interim_once")]
+
+    @property
+    def region_code(self) -> str:
+        return self.organ.region_code

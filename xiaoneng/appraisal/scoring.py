@@ -50,9 +50,12 @@ def ranking(values: dict[int, Decimal], *, lower_is_better=False, last=60) -> di
     known = {k: v for k, v in values.items() if v is not None}
     ordered = sorted(known.values(), reverse=not lower_is_better)
     n, last = len(ordered), Decimal(str(last))
+    first = {}
+    for i, v in enumerate(ordered):  # 0-based place; ties share the first index (a dict: no quadratic .index())
+        first.setdefault(v, i)
     out = {}
     for key, v in known.items():
-        place = ordered.index(v)  # 0-based, ties share the first index
+        place = first[v]
         out[key] = Decimal(100) if n == 1 else q2(Decimal(100) - (Decimal(100) - last) * place / (n - 1))
     return out
 

@@ -38,3 +38,10 @@ urlpatterns += [  # lists with Excel, the report of every appraisal change, the 
     path("changes/", views_reports.change_list, name="changes"),
     path("published/", views_reports.published, name="published"),
 ]
+
+# 加减分 (views_adjustments.py)
+from . import views_adjustments  # noqa: E402
+
+urlpatterns += [
+    path("periods/<int:pk>/adjustments/", views_adjustments.adjustment_list, name="adjustments"),
+]

@@ -230,6 +230,10 @@ def board(request, pk):
                 actions.do_announce_provisional(period)
             elif op == "publish":
                 actions.do_publish_results(period)
+            elif op == "interim":
+                actions.do_compute_interim(period, quarter=request.POST.get("quarter"))
+                messages.success(request, gettext("已计算阶段性结果"))
+                return redirect(f"{reverse('appraisal:board', args=[period.pk])}?quarter={request.POST['quarter']}")
             elif op == "decide":
                 form = DecideForm(request.POST)
                 if not form.is_valid():
@@ -248,6 +252,7 @@ def board(request, pk):
     scores_url = f"{reverse('appraisal:scores')}?{urlencode({'period': period.pk})}"
     classes = scope.ranking_periods(request.user).filter(scheme__organ_class=period.scheme.organ_class_id)
     context = {
+        **interim_context(request, period, office),
         "period": period, "results": results, "office": office, "objections": objections,
         "decide_form": DecideForm(), "mine": set(_own_results(request.user).filter(period=period)
                                                   .values_list("pk", flat=True)),
@@ -318,6 +323,8 @@ def result_detail(request, pk):
         ("radar", charts.radar(result)), ("trend", charts.trend(years.select_related("scheme"), organ=result.organ)))
         if data}
     return render(request, "appraisal/result.html", {
+        "adjustments": result.period.adjustments.filter(organ=result.organ, status="approved").order_by(
+            "occurred_on", "pk"),
         "result": result, "lines": lines, "office": office, "form": form, "charts": chart_data,
         "objections": result.objections.select_related("line__indicator"),
         "cadres": list(result.cadres.select_related("staff")),
@@ -336,7 +343,7 @@ def list_url(query: dict) -> str:
         return f"{reverse('complaints:list')}?{urlencode({'organ': query['organ']})}"
     if source == "accountability":
         return f"{reverse('accountability:cases')}?{urlencode({'organ': query['organ']})}"
-    return ""
+    return more_list_urls(source, query)
 
 
 @login_required
@@ -360,3 +367,30 @@ def mine(request):
     results = list(_own_results(request.user).select_related("organ", "period__scheme__organ_class")
                    .order_by("-period__starts_on", "organ__name"))
     return render(request, "appraisal/mine.html", {"results": results})
+
+
+def more_list_urls(source: str, query: dict) -> str:
+    """List pages for the indicators added later (handling time, orders, 好差评, complaints)."""
+    organ = {"organ": query.get("organ")}
+    if source == "handling_time":
+        return f"{reverse('approvals:cases')}?{urlencode(organ)}"
+    if source in ("complaint_rate", "complaint_on_time"):
+        return f"{reverse('complaints:list')}?{urlencode(organ)}"
+    return ""
+
+
+def interim_context(request, period: Period, office: bool) -> dict:
+    """The quarter selector of the board: the office only (interim results are never published)."""
+    if not office:
+        return {}
+    from .models import InterimResult
+
+    done = sorted(set(InterimResult.objects.filter(period=period).values_list("quarter", flat=True)))
+    try:
+        quarter = int(request.GET.get("quarter") or 0)
+    except ValueError:
+        quarter = 0
+    quarter = quarter if quarter in (1, 2, 3, 4) else 0
+    rows = (list(InterimResult.objects.filter(period=period, quarter=quarter).select_related("organ")
+                 .order_by("rank", "organ__name")) if quarter else [])
+    return {"quarters": [(q, q in done) for q in (1, 2, 3, 4)], "quarter": quarter, "interim": rows}

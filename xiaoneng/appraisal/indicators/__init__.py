@@ -11,15 +11,37 @@ period gives the same numbers.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from importlib import import_module
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _gettext
 
-SOURCES = ("on_time", "cards", "complaints", "accountability", "manual", "survey")
+SOURCES = ("on_time", "cards", "complaints", "accountability", "manual", "handling_time", "orders", "satisfaction",
+           "rectification", "complaint_rate", "complaint_on_time", "survey")
+
+
+@lru_cache(maxsize=1024)
+def _translated(language, message: str) -> str:
+    return _gettext(message)
+
+
+LANGUAGE: ContextVar[str | None] = ContextVar("appraisal_language", default=None)
+
+
+def gettext_cached(message: str) -> str:
+    """gettext, remembered per language: a province-wide class asks for the same words thousands of times
+    (the computation sets LANGUAGE once, so that each call need not look up the active language)."""
+    return _translated(LANGUAGE.get() or get_language(), message)
+
+
+_ = gettext_cached
 
 
 @dataclass
@@ -52,3 +74,36 @@ def pct(n: int, d: int) -> Decimal | None:
 
 def num(n) -> str:
     return f"{n:,}"
+
+
+def deadline_words(label: str, rate, ok: int, n: int, still: int) -> str:
+    """The words of a met-the-deadline rate (orders, complaints on time)."""
+    if rate is None:
+        return _("%(label)s：本期无到期事项") % {"label": label}
+    return _("%(label)s %(rate)s%% = %(ok)s / %(n)s 件，其中 %(still)s 件逾期未办结") % {
+        "label": label, "rate": f"{rate:.1f}", "ok": num(ok), "n": num(n), "still": num(still)}
+
+
+def query_of(oid: int, first: date, last: date) -> dict:
+    return {"organ": oid, "from": first.isoformat(), "to": last.isoformat()}
+
+
+MEMO: ContextVar[dict | None] = ContextVar("appraisal_memo", default=None)
+
+
+def cases_received(organ_ids, t0, t1) -> dict[int, int]:
+    """Cases received per organ in [t0, t1): the denominator of two indicators (cards, complaints per
+    10,000 cases), counted once per computation (the computation sets MEMO)."""
+    from django.db.models import Count
+
+    from xiaoneng.approvals.models import Case
+
+    memo = MEMO.get()
+    key = ("cases_received", tuple(organ_ids), t0, t1)
+    if memo is not None and key in memo:
+        return memo[key]
+    counts = dict(Case.objects.filter(organ_id__in=organ_ids, received_at__gte=t0, received_at__lt=t1)
+                  .values_list("organ_id").annotate(n=Count("pk")).order_by())
+    if memo is not None:
+        memo[key] = counts
+    return counts

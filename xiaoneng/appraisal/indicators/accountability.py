@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
 from xiaoneng.accountability.models import Party
 from xiaoneng.accountability.queries import DECIDED_STATES
 
 from . import Raw, bounds, num, window
+from . import gettext_cached as _
 
 
 def _base(t0, t1):

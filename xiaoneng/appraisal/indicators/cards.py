@@ -8,12 +8,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
-from xiaoneng.approvals.models import Case
 from xiaoneng.supervision.models import Alert, Level
 
-from . import Raw, bounds, num, window
+from . import Raw, bounds, cases_received, num, window
+from . import gettext_cached as _
 
 CARD_LEVELS = (Level.YELLOW, Level.RED)
 
@@ -27,8 +26,7 @@ def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Ra
     cards = {r["organ_id"]: r for r in _alerts(t0, t1).filter(organ_id__in=organ_ids).values("organ_id").annotate(
         n=Count("pk"), red=Count("pk", filter=Q(level=Level.RED)))
         .order_by()}
-    cases = dict(Case.objects.filter(organ_id__in=organ_ids, received_at__gte=t0, received_at__lt=t1)
-                 .values_list("organ_id").annotate(n=Count("pk")).order_by())
+    cases = cases_received(organ_ids, t0, t1)
     out = {}
     for oid in organ_ids:
         c = cards.get(oid, {"n": 0, "red": 0})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
 from xiaoneng.complaints.models import Complaint, Result
 
 from . import Raw, bounds, num, window
+from . import gettext_cached as _
 
 SUBSTANTIATED = (Result.FOUNDED, Result.PARTLY)
 

@@ -2,10 +2,9 @@
 duties work exists). One query for the class; an organ without a value has no data."""
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from ..models import ManualValue
 from . import Raw
+from . import gettext_cached as _
 
 
 def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Raw]:

@@ -8,12 +8,12 @@ counted as late, like the supervision roll-ups). Rate = on time ÷ counted × 10
 from __future__ import annotations
 
 from django.db.models import Count, F, Q
-from django.utils.translation import gettext as _
 
 from xiaoneng.clocks.models import Clock
 from xiaoneng.supervision.stats import PROMISE_KINDS
 
 from . import Raw, bounds, num, pct, window
+from . import gettext_cached as _
 
 
 def _base(t0, t1):
