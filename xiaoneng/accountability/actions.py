@@ -34,12 +34,12 @@ from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.engine import explain_clock, local_date
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
-from xiaoneng.lib.actions import ActionError
 from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
 from . import measures as M
 from . import notices
+from .errors import AccountabilityError
 from .models import (
     Appeal,
     Case,
@@ -57,10 +57,6 @@ from .workflow import set_status, step
 
 K = CaseStep.Kind
 SERVED_STATES = {Status.SERVED, Status.ANNOUNCED, Status.FILED}
-
-
-class AccountabilityError(ActionError):
-    """A request the rules or the record's state do not allow; `field` names the input."""
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -249,7 +245,12 @@ def do_extend_decision(case: Case, *, reason: str, approver_name: str, at: datet
     total = months_in_days(start, int(rule("accountability_decision_extended_months")))
     clock = case.decision_clock
     days = total - clock.limit
-    clocks.do_extend_clock(clock, days=days, reason=reason, approver_name=approver_name, at=at, max_total=days)
+    try:
+        # 行政机关公务员处分条例: the extension is approved while the six months still run (the clock
+        # refuses a late one, which would otherwise make a missed limit vanish).
+        clocks.do_extend_clock(clock, days=days, reason=reason, approver_name=approver_name, at=at, max_total=days)
+    except clocks.ClockError as exc:
+        raise AccountabilityError(str(exc), "reason") from None
     case.decision_extended = True
     case.save(update_fields=["decision_extended"])
     step(case, K.EXTEND, at, text=reason, data={"days": days, "approver": approver_name})
@@ -568,12 +569,19 @@ def do_file_case(case: Case, *, filed_with: str, at: datetime | None = None) -> 
     return case
 
 
+def adjustment_due(party: Party) -> bool:
+    """An organisational measure decided and not yet carried out — nor revoked or changed by an appeal
+    into a measure that is not organisational."""
+    return (bool(party.adjustment_clock_id) and party.adjusted_at is None and party.revoked_on is None
+            and bool(party.measure) and M.get(party.measure).family == M.ORGANISATIONAL)
+
+
 @transaction.atomic
 def do_record_adjustment(party: Party, *, at: datetime | None = None) -> Party:
     """The organisational measure was carried out (组织调整落实)."""
     at = _at(at)
     party = _locked_party(party)
-    if not party.adjustment_clock_id or party.adjusted_at:
+    if not adjustment_due(party):
         raise AccountabilityError(_("没有待落实的组织调整"), "status")
     party.adjusted_at = at
     party.save(update_fields=["adjusted_at"])
@@ -601,6 +609,10 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
     grounds = _need(grounds, "grounds", _("请写明申请理由"))
     served = local_date(case.served_at)
     review = party.appeals.filter(kind=Appeal.Kind.REVIEW).exclude(outcome=Appeal.Outcome.PENDING).last()
+    # One 申诉 per decision, whether it follows a 复核 or not: a second one inside the 15 days of the
+    # 复核's result would reopen what the first one settled.
+    if kind == Appeal.Kind.APPEAL and party.appeals.filter(kind=Appeal.Kind.APPEAL).exists():
+        raise AccountabilityError(_("已申请过申诉"), "kind")
     if kind == Appeal.Kind.REVIEW:
         if party.appeals.exists():
             raise AccountabilityError(_("已申请过复核或申诉，不能再申请复核"), "kind")
@@ -608,8 +620,6 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
     elif review is not None:
         last = calendar_deadline(local_date(review.decided_at), int(rule("accountability_appeal_after_review_days")))
     else:
-        if party.appeals.filter(kind=Appeal.Kind.APPEAL).exists():
-            raise AccountabilityError(_("已申请过申诉"), "kind")
         last = calendar_deadline(served, int(rule("accountability_appeal_direct_days")))
     if local_date(received_at) > last:
         raise AccountabilityError(_("已超过申请期限（最后一日 %(d)s）") % {"d": last.isoformat()}, "received_at")
@@ -671,10 +681,13 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
         party.ends_on = M.add_months(party.starts_on, months) if months else None
         party.effect_ends_on = _effect_end(m, party.starts_on, months)
         party.save(update_fields=["measure", "months", "ends_on", "effect_ends_on"])
+        if m.family != M.ORGANISATIONAL:
+            _drop_adjustment(party, at)
     elif outcome == Appeal.Outcome.REVOKED:
         party.revoked_on = local_date(at)
         party.save(update_fields=["revoked_on"])
         appeal.pay_to_restore = (pay_to_restore or "").strip()[:5000]
+        _drop_adjustment(party, at)
     appeal.outcome, appeal.decided_at = outcome, at
     appeal.save(update_fields=["outcome", "decided_at", "new_measure", "new_months", "reasons", "pay_to_restore"])
     _stop(appeal.clock_id, at)
@@ -684,6 +697,14 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
     notices.appeal_decided(appeal, party)
     return appeal
+
+
+def _drop_adjustment(party: Party, at: datetime) -> None:
+    """An organisational measure revoked, or changed to one that is not, before it was carried out:
+    nothing is left to carry out, so its one-month clock stops (else it would raise an overdue alert
+    for a measure that no longer exists)."""
+    if party.adjustment_clock_id and party.adjusted_at is None:
+        _stop(party.adjustment_clock_id, at)
 
 
 # --- responsibility tracing (责任倒查) -----------------------------------------------------------

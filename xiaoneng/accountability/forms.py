@@ -384,7 +384,7 @@ class AdjustForm(_PartyForm):
 
     @staticmethod
     def eligible(party):
-        return bool(party.adjustment_clock_id) and party.adjusted_at is None
+        return actions.adjustment_due(party)
 
     @classmethod
     def available(cls, case, *args):
