@@ -329,6 +329,8 @@ def _proposal_context(request, proposal, failed=None) -> dict:
 @login_required
 def proposal_detail(request, pk: int):
     proposal = _get(Proposal, request, pk, "organ", "case", "order", "staff")
+    # A proposal names the person (an escalation) or carries the complaint and the alert: personnel data too.
+    record("accountability.read", proposal, changes={"page": "proposal"})
     return render(request, "accountability/proposal.html", _proposal_context(request, proposal))
 
 
