@@ -177,3 +177,52 @@ def test_a_reassignment_changed_to_criticism_no_longer_waits_to_be_carried_out(a
                              at=at("2026-03-20T10:00"))
     zhang.adjustment_clock.refresh_from_db()
     assert zhang.adjustment_clock.state == Clock.State.STOPPED
+
+
+# --- dates out of order, times without a zone -----------------------------------------------------------
+def test_a_step_dated_before_the_one_it_follows_is_refused_and_changes_nothing(acct):
+    case, (zhang,) = acct.decided("2026-03-02T10:00", measure="reassign")
+    with pytest.raises(AccountabilityError) as exc:
+        actions.do_serve_case(case, at=at("2026-03-01T10:00"))
+    assert exc.value.field == "at"
+    actions.do_serve_case(case, at=at("2026-03-05T15:00"))
+    zhang.refresh_from_db()
+    for late, field in (
+        (lambda: actions.do_announce_case(case, scope="全区", at=at("2026-03-04T10:00")), "at"),
+        (lambda: actions.do_file_case(case, filed_with="天河区监察委员会", at=at("2026-03-04T10:00")), "at"),
+        (lambda: actions.do_record_adjustment(zhang, at=at("2026-03-01T10:00")), "at"),
+        (lambda: actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at=at("2026-03-04T10:00")),
+         "received_at"),
+    ):
+        with pytest.raises(AccountabilityError) as exc:
+            late()
+        assert exc.value.field == field and "2026-03-0" in exc.value.message
+    case.refresh_from_db()
+    zhang.refresh_from_db()
+    assert case.status == Status.SERVED and zhang.adjusted_at is None and not zhang.appeals.exists()
+    # Received on the day of service, earlier in the day than the service was recorded: the same day counts.
+    review = actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at=at("2026-03-05T12:00"))
+    with pytest.raises(AccountabilityError) as exc:
+        actions.do_decide_appeal(review, outcome="upheld", reasons="维持", at=at("2026-03-05T11:00"))
+    assert exc.value.field == "at"
+    review.refresh_from_db()
+    assert review.outcome == Appeal.Outcome.PENDING
+
+
+def test_a_decision_before_registration_or_a_time_without_a_zone_is_refused(acct):
+    from datetime import datetime
+
+    case, (zhang,) = acct.heard("2026-03-02T10:00")
+    with pytest.raises(AccountabilityError) as exc:
+        actions.do_decide_case(case, decider="王局长", decision_number="1号", measures={zhang.pk: (["warning"], None)},
+                               at=at("2026-03-01T10:00"))
+    assert exc.value.field == "at"
+    with pytest.raises(AccountabilityError) as exc:
+        actions.do_decide_case(case, decider="王局长", decision_number="1号", measures={zhang.pk: (["warning"], None)},
+                               at=datetime(2026, 3, 3, 10, 0))
+    assert exc.value.field == "at" and "时区" in exc.value.message
+    with pytest.raises(AccountabilityError) as exc:
+        actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at="2026-03-03")
+    assert exc.value.field == "received_at"
+    case.refresh_from_db()
+    assert case.status == Status.REVIEWED and not case.decision_number

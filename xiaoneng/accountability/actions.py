@@ -64,6 +64,13 @@ _at = AccountabilityError.moment
 _need = AccountabilityError.text
 
 
+def _not_before(at: datetime, earlier: datetime | None, field: str, message: str) -> None:
+    """A step dated before the one it follows would put the timeline, and the clocks counted from
+    it, out of order: refused, naming the earlier moment."""
+    if earlier is not None and at < earlier:
+        raise AccountabilityError(message % {"t": local_date(earlier).isoformat()}, field)
+
+
 def months_in_days(start: date, months: int) -> int:
     """Calendar days from `start` to the same day `months` later."""
     return (M.add_months(start, months) - start).days
@@ -422,6 +429,7 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
                                   "measures")
     if case.status != Status.REVIEWED:
         raise AccountabilityError(_("容错纠错审查后才能作出决定"), "status")
+    _not_before(at, case.registered_at, "at", _("决定时间早于立案时间（%(t)s）"))
     year = local_date(at).year
     if Case.objects.filter(deciding_organ=case.deciding_organ, decision_year=year,
                            decision_number=decision_number).exclude(pk=case.pk).exists():
@@ -551,6 +559,7 @@ def do_announce_case(case: Case, *, scope: str, at: datetime | None = None) -> C
     at = _at(at)
     case = _locked_case(case)
     case.announcement_scope = _need(scope, "scope", _("请写明公布范围"), 200)
+    _not_before(at, case.served_at, "at", _("公布时间早于送达时间（%(t)s）"))
     case.announced_at = at
     set_status(case, Status.ANNOUNCED, K.ANNOUNCE, at, text=case.announcement_scope,
                fields=("announcement_scope", "announced_at"))
@@ -563,6 +572,7 @@ def do_file_case(case: Case, *, filed_with: str, at: datetime | None = None) -> 
     at = _at(at)
     case = _locked_case(case)
     case.filed_with = _need(filed_with, "filed_with", _("请填写备案机关"), 200)
+    _not_before(at, case.served_at, "at", _("备案时间早于送达时间（%(t)s）"))
     case.filed_at = at
     set_status(case, Status.FILED, K.FILE, at, text=case.filed_with, fields=("filed_with", "filed_at"))
     _stop(case.filing_clock_id, at)
@@ -583,6 +593,7 @@ def do_record_adjustment(party: Party, *, at: datetime | None = None) -> Party:
     party = _locked_party(party)
     if not adjustment_due(party):
         raise AccountabilityError(_("没有待落实的组织调整"), "status")
+    _not_before(at, party.case.decided_at, "at", _("落实时间早于决定时间（%(t)s）"))
     party.adjusted_at = at
     party.save(update_fields=["adjusted_at"])
     _stop(party.adjustment_clock_id, at)
@@ -608,6 +619,8 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
         raise AccountabilityError(_("已有办理中的复核或申诉"), "kind")
     grounds = _need(grounds, "grounds", _("请写明申请理由"))
     served = local_date(case.served_at)
+    if local_date(received_at) < served:  # by day: the page records the day of receipt only
+        raise AccountabilityError(_("收到申请的日期早于送达日期（%(t)s）") % {"t": served.isoformat()}, "received_at")
     review = party.appeals.filter(kind=Appeal.Kind.REVIEW).exclude(outcome=Appeal.Outcome.PENDING).last()
     # One 申诉 per decision, whether it follows a 复核 or not: a second one inside the 15 days of the
     # 复核's result would reopen what the first one settled.
@@ -665,6 +678,7 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     party = _locked_party(appeal.party)
     if appeal.outcome != Appeal.Outcome.PENDING:
         raise AccountabilityError(_("该复核或申诉已办结"), "outcome")
+    _not_before(at, appeal.received_at, "at", _("决定时间早于收到申请的时间（%(t)s）"))
     if outcome not in (Appeal.Outcome.UPHELD, Appeal.Outcome.CHANGED, Appeal.Outcome.REVOKED):
         raise AccountabilityError(_("请选择维持、变更或撤销"), "outcome")
     appeal.reasons = _need(reasons, "reasons", _("请写明决定理由"))
