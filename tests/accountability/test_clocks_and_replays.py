@@ -226,3 +226,34 @@ def test_a_decision_before_registration_or_a_time_without_a_zone_is_refused(acct
     assert exc.value.field == "received_at"
     case.refresh_from_db()
     assert case.status == Status.REVIEWED and not case.decision_number
+
+
+# --- the complex-case extension of a 申诉 through the case page ----------------------------------------
+def test_an_officer_extends_a_complex_appeal_on_the_case_page_once(acct, login, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # Decided, served and appealed in the last days, so the 60 days still run when the page is used.
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+    case, (zhang,) = acct.decided(f"{day}T09:00", measure="demerit", number="天效问〔X〕1号")
+    actions.do_serve_case(case, at=at(f"{day}T10:00"))
+    zhang.refresh_from_db()
+    appeal = actions.do_lodge_appeal(zhang, kind="appeal", grounds="不服", received_at=at(f"{day}T11:00"))
+    client = login(acct.world.county_supervisor)
+    page = client.get(reverse("accountability:case", args=[case.pk])).content.decode()
+    assert 'act/extend_appeal/' in page
+    url = reverse("accountability:case-act", args=[case.pk, "extend_appeal"])
+    data = {"rev": str(case.steps.count()), "appeal": appeal.pk, "reason": "", "approver_name": "区监委"}
+    response = client.post(url, data)
+    assert response.status_code == 200 and 'data-testid="field-error"' in response.content.decode()
+    assert client.post(url, {**data, "reason": "案情复杂"}).status_code == 302
+    appeal.refresh_from_db()
+    appeal.clock.refresh_from_db()
+    assert appeal.complex_case and appeal.clock.extension_days == 30
+    assert case.steps.filter(kind=CaseStep.Kind.EXTEND, data__appeal=appeal.pk).count() == 1
+    # The same form sent again (a double click) extends nothing more.
+    response = client.post(url, {**data, "reason": "案情复杂"})
+    assert response.status_code == 200
+    appeal.clock.refresh_from_db()
+    assert appeal.clock.extension_days == 30

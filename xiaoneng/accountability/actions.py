@@ -650,7 +650,8 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
 @transaction.atomic
 def do_extend_appeal(appeal: Appeal, *, reason: str, approver_name: str, at: datetime | None = None) -> Appeal:
     """A complex 申诉 may take `accountability_appeal_extension_days` more (公务员法第九十六条)."""
-    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    at = _at(at)
+    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("party__case").get(pk=appeal.pk)
     if appeal.kind != Appeal.Kind.APPEAL or appeal.outcome != Appeal.Outcome.PENDING or appeal.complex_case:
         raise AccountabilityError(_("只有办理中的申诉可以因案情复杂延长一次"), "reason")
     days = int(rule("accountability_appeal_extension_days"))
@@ -658,12 +659,16 @@ def do_extend_appeal(appeal: Appeal, *, reason: str, approver_name: str, at: dat
     approver_name = _need(approver_name, "approver_name", _("延长须有批准人"), 100)
     try:
         # The extension must be approved while the 60 days still run (the clock refuses a late one).
-        clocks.do_extend_clock(appeal.clock, days=days, reason=reason, approver_name=approver_name, at=_at(at),
+        clocks.do_extend_clock(appeal.clock, days=days, reason=reason, approver_name=approver_name, at=at,
                                max_total=days)
     except clocks.ClockError as exc:
         raise AccountabilityError(str(exc), "reason") from None
     appeal.complex_case = True
     appeal.save(update_fields=["complex_case"])
+    party = appeal.party
+    # On the case's timeline, which also makes a second submit of the page's form a stale one.
+    step(party.case, K.EXTEND, at, text=f"{party.name}：{reason}",
+         data={"appeal": appeal.pk, "days": days, "approver": approver_name})
     return appeal
 
 

@@ -439,9 +439,35 @@ class DecideAppealForm(ActionForm):
                                         pay_to_restore=d["pay_to_restore"])
 
 
+class ExtendAppealForm(ActionForm):
+    """A complex 申诉 takes `accountability_appeal_extension_days` more, approved while its 60 days run."""
+
+    action, title = "extend_appeal", _("申诉因案情复杂延长")
+    appeal = forms.TypedChoiceField(label=_("申诉"), coerce=int, choices=())
+    reason = forms.CharField(label=_("理由"), max_length=500)
+    approver_name = forms.CharField(label=_("批准人"), max_length=100)
+
+    @staticmethod
+    def _pending(case):
+        return Appeal.objects.filter(party__case=case, kind=Appeal.Kind.APPEAL, outcome=Appeal.Outcome.PENDING,
+                                     complex_case=False)
+
+    def setup(self):
+        self.pending = {a.pk: a for a in self._pending(self.obj).select_related("party")}
+        self.fields["appeal"].choices = [(pk, a.party.name) for pk, a in self.pending.items()]
+
+    @classmethod
+    def available(cls, case, *args):
+        return cls._pending(case).exists()
+
+    def perform(self, case):
+        d = self.cleaned_data
+        return actions.do_extend_appeal(self.pending[d["appeal"]], reason=d["reason"], approver_name=d["approver_name"])
+
+
 CASE_FORMS: dict[str, type[ActionForm]] = {f.action: f for f in (
     AddPartyForm, FindingsForm, NotifyForm, StatementForm, ToleranceForm, DecideForm, CloseForm, ExtendForm,
-    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm,
+    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm, ExtendAppealForm,
 )}
 
 
