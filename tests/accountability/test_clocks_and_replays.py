@@ -257,3 +257,25 @@ def test_an_officer_extends_a_complex_appeal_on_the_case_page_once(acct, login, 
     assert response.status_code == 200
     appeal.clock.refresh_from_db()
     assert appeal.clock.extension_days == 30
+
+
+def test_the_proposal_form_sent_twice_makes_one_proposal(acct, login):
+    import re
+
+    from xiaoneng.accountability.models import Proposal
+
+    client = login(acct.world.county_supervisor)
+    url = reverse("accountability:proposal-new")
+    key = re.search(r'name="key" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    data = {"source": "media", "organ": acct.world.tianhe_bureau.pk, "title": "暗访窗口推诿", "reason": "暗访视频",
+            "document": "视频截图", "document_text": "3 号窗口", "key": key}
+    first = client.post(url, data)
+    again = client.post(url, data)
+    proposal = Proposal.objects.get()
+    assert first["Location"] == again["Location"] == reverse("accountability:proposal", args=[proposal.pk])
+    assert proposal.evidence.count() == 1
+    # A new form (a new key) is a new proposal.
+    key2 = re.search(r'name="key" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    assert key2 != key
+    client.post(url, {**data, "key": key2})
+    assert Proposal.objects.count() == 2

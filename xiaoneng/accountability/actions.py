@@ -165,12 +165,20 @@ def _link(proposal: Proposal, kind: str, target, label: str, text: str = "") -> 
 def do_propose_accountability(*, source: str, organ, title: str, reason: str, order=None,
                               documents: list[tuple[str, str]] = (), at: datetime | None = None,
                               proposed_by: str = "", files: list = (), files_label: str = "",
-                              files_text: str = "") -> Proposal:
+                              files_text: str = "", submission_key: str = "") -> Proposal:
     """A proposal from a source other than a red card or a complaint (those come from supervision).
+
+    `submission_key`: the page form's random key; the same form sent again returns the proposal it
+    made the first time, unchanged.
 
     `files`: evidence files already judged by `evidence.check`, stored with the proposal under
     `files_label` (else each file's name)."""
     at = _at(at)
+    submission_key = (submission_key or "").strip()[:64] if isinstance(submission_key, str) else ""
+    if submission_key:
+        first = Proposal.objects.filter(submission_key=submission_key).first()
+        if first is not None:
+            return first
     if source not in Source.values or source in (Source.RED_CARD, Source.COMPLAINT):
         raise AccountabilityError(_("请选择来源（红牌和投诉由电子监察自动提出）"), "source")
     if organ is None:
@@ -182,8 +190,13 @@ def do_propose_accountability(*, source: str, organ, title: str, reason: str, or
             raise AccountabilityError(_("督办未落实须指明督办"), "order")
         if order.organ_id != organ.pk:
             raise AccountabilityError(_("督办的被督办机关与涉及机关不一致"), "order")
-    proposal = Proposal.objects.create(source=source, organ=organ, title=title, reason=reason, proposed_at=at,
-                                       proposed_by=proposed_by[:150], order=order)
+    try:
+        with transaction.atomic():
+            proposal = Proposal.objects.create(source=source, organ=organ, title=title, reason=reason, proposed_at=at,
+                                               proposed_by=proposed_by[:150], order=order,
+                                               submission_key=submission_key)
+    except IntegrityError:  # the same form, sent twice at once: the other request made it
+        return Proposal.objects.get(submission_key=submission_key)
     if order is not None:
         _link(proposal, Evidence.Kind.ORDER, order, str(order), order.demand)
     for label, text in documents:

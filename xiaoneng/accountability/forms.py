@@ -6,6 +6,7 @@ it names, so bad input is a message on the page, never a 500, and changes nothin
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -519,6 +520,7 @@ class NewProposalForm(forms.Form):
     document = forms.CharField(label=_("证据材料名称"), required=False, max_length=200)
     document_text = _text(_("证据材料说明"), required=False)
     files = EvidenceFilesField(label=_("证据文件（可不传）"))
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         from xiaoneng.orgs import access
@@ -526,6 +528,7 @@ class NewProposalForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["key"].initial = secrets.token_urlsafe(24)
         self.fields["organ"].queryset = access.scoped(Organ.objects.all(), user, "accountability.manage").order_by(
             "region_code", "name")
         self.fields["order"].queryset = access.scoped(
@@ -546,4 +549,4 @@ class NewProposalForm(forms.Form):
         return actions.do_propose_accountability(
             source=d["source"], organ=d["organ"], title=d["title"], reason=d["reason"], order=d["order"],
             documents=documents, proposed_by=getattr(self.user, "username", ""), files=files,
-            files_label=d["document"], files_text=d["document_text"])
+            files_label=d["document"], files_text=d["document_text"], submission_key=d["key"])
