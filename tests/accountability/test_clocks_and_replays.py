@@ -228,6 +228,22 @@ def test_a_decision_before_registration_or_a_time_without_a_zone_is_refused(acct
     assert case.status == Status.REVIEWED and not case.decision_number
 
 
+def test_an_appeal_received_tomorrow_is_refused_on_the_page(acct, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = (timezone.localdate() - timedelta(days=2)).isoformat()
+    case, (zhang,) = acct.decided(f"{day}T09:00", measure="warning", number="天效问〔X〕1号")
+    actions.do_serve_case(case, at=at(f"{day}T10:00"))
+    client = login(acct.world.county_supervisor)
+    response = client.post(reverse("accountability:case-act", args=[case.pk, "appeal"]), {
+        "rev": str(case.steps.count()), "party": zhang.pk, "kind": "review", "grounds": "不服",
+        "received_on": (timezone.localdate() + timedelta(days=1)).isoformat()})
+    assert response.status_code == 200 and "不能晚于今天" in response.content.decode()
+    assert not Appeal.objects.exists()
+
+
 # --- the complex-case extension of a 申诉 through the case page ----------------------------------------
 def test_an_officer_extends_a_complex_appeal_on_the_case_page_once(acct, login, settings):
     from datetime import timedelta

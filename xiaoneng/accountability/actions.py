@@ -632,6 +632,8 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
         raise AccountabilityError(_("已有办理中的复核或申诉"), "kind")
     grounds = _need(grounds, "grounds", _("请写明申请理由"))
     served = local_date(case.served_at)
+    if local_date(received_at) > local_date(timezone.now()):  # a typed date: receipt is a fact, not a plan
+        raise AccountabilityError(_("收到申请的日期不能晚于今天"), "received_at")
     if local_date(received_at) < served:  # by day: the page records the day of receipt only
         raise AccountabilityError(_("收到申请的日期早于送达日期（%(t)s）") % {"t": served.isoformat()}, "received_at")
     review = party.appeals.filter(kind=Appeal.Kind.REVIEW).exclude(outcome=Appeal.Outcome.PENDING).last()
