@@ -203,7 +203,7 @@ def test_a_step_dated_before_the_one_it_follows_is_refused_and_changes_nothing(a
     # Received on the day of service, earlier in the day than the service was recorded: the same day counts.
     review = actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at=at("2026-03-05T12:00"))
     with pytest.raises(AccountabilityError) as exc:
-        actions.do_decide_appeal(review, outcome="upheld", reasons="维持", at=at("2026-03-05T11:00"))
+        actions.do_decide_appeal(review, outcome="upheld", reasons="维持", at=at("2026-03-04T18:00"))
     assert exc.value.field == "at"
     review.refresh_from_db()
     assert review.outcome == Appeal.Outcome.PENDING

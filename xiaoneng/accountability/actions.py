@@ -698,7 +698,9 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     party = _locked_party(appeal.party)
     if appeal.outcome != Appeal.Outcome.PENDING:
         raise AccountabilityError(_("该复核或申诉已办结"), "outcome")
-    _not_before(at, appeal.received_at, "at", _("决定时间早于收到申请的时间（%(t)s）"))
+    if local_date(at) < local_date(appeal.received_at):  # by day: the page records the day of receipt only
+        raise AccountabilityError(_("决定时间早于收到申请的时间（%(t)s）") % {
+            "t": local_date(appeal.received_at).isoformat()}, "at")
     if outcome not in (Appeal.Outcome.UPHELD, Appeal.Outcome.CHANGED, Appeal.Outcome.REVOKED):
         raise AccountabilityError(_("请选择维持、变更或撤销"), "outcome")
     appeal.reasons = _need(reasons, "reasons", _("请写明决定理由"))
