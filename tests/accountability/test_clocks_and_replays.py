@@ -295,3 +295,22 @@ def test_the_proposal_form_sent_twice_makes_one_proposal(acct, login):
     assert key2 != key
     client.post(url, {**data, "key": key2})
     assert Proposal.objects.count() == 2
+
+
+def test_a_revoked_caution_does_not_count_towards_escalation(acct, settings):
+    from xiaoneng.accountability.models import Proposal, Source
+
+    settings.XIAONENG_RULES = {
+        "accountability_extra_measures": [{"code": "efficiency_caution", "label": "效能告诫", "rank": 35}],
+        "accountability_escalation": [{"measure": "efficiency_caution", "count": 2, "propose": "admonish"}],
+    }
+    first, (zhang,) = acct.decided("2026-02-02T10:00", measure="efficiency_caution", number="天效问〔2026〕1号")
+    actions.do_serve_case(first, at=at("2026-02-03T10:00"))
+    zhang.refresh_from_db()
+    review = actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at=at("2026-02-05T10:00"))
+    actions.do_decide_appeal(review, outcome="revoked", reasons="事实不清", at=at("2026-02-20T10:00"))
+    acct.decided("2026-05-06T10:00", measure="efficiency_caution", number="天效问〔2026〕2号")
+    assert not Proposal.objects.filter(source=Source.ESCALATION).exists()
+    acct.decided("2026-08-03T10:00", measure="efficiency_caution", number="天效问〔2026〕3号")
+    (raised,) = Proposal.objects.filter(source=Source.ESCALATION)
+    assert "天效问〔2026〕2号" in raised.reason and "天效问〔2026〕1号" not in raised.reason
