@@ -175,8 +175,10 @@ def test_a_reassignment_changed_to_criticism_no_longer_waits_to_be_carried_out(a
     review = actions.do_lodge_appeal(zhang, kind="review", grounds="量纪过重", received_at=at("2026-03-10T09:00"))
     actions.do_decide_appeal(review, outcome="changed", new_measure="criticise", reasons="情节较轻",
                              at=at("2026-03-20T10:00"))
+    zhang.refresh_from_db()
     zhang.adjustment_clock.refresh_from_db()
     assert zhang.adjustment_clock.state == Clock.State.STOPPED
+    assert (zhang.measure, zhang.measure_codes) == ("criticise", ["criticise"])
 
 
 # --- dates out of order, times without a zone -----------------------------------------------------------

@@ -713,10 +713,11 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
         if not M.heavier((party.measure, party.months), (m.code, months)):
             raise AccountabilityError(_("复核、申诉不得加重问责，变更后的问责方式须轻于原决定"), "new_measure")
         appeal.new_measure, appeal.new_months = m.code, months
-        party.measure, party.months = m.code, months
+        # The violations' measures were those of the original decision; what stands now is the changed one.
+        party.measure, party.measure_codes, party.months = m.code, [m.code], months
         party.ends_on = M.add_months(party.starts_on, months) if months else None
         party.effect_ends_on = _effect_end(m, party.starts_on, months)
-        party.save(update_fields=["measure", "months", "ends_on", "effect_ends_on"])
+        party.save(update_fields=["measure", "measure_codes", "months", "ends_on", "effect_ends_on"])
         if m.family != M.ORGANISATIONAL:
             _drop_adjustment(party, at)
     elif outcome == Appeal.Outcome.REVOKED:
