@@ -264,6 +264,8 @@ SPECTACULAR_SETTINGS = {
         "ExchangeEventTypeEnum": "xiaoneng.approvals.exchange.schema.EVENT_TYPE_CHOICES",
         "ExchangeEventStateEnum": "xiaoneng.approvals.exchange.schema.EVENT_STATE_CHOICES",
         "StateEnum": "xiaoneng.clocks.models.Clock.State",  # the name clocks' state had before the one above came
+        "AccountabilityProposalStatusEnum": "xiaoneng.accountability.models.ProposalStatus",
+        "AccountabilityCaseStatusEnum": "xiaoneng.accountability.models.Status",
     },
 }
 

@@ -58,3 +58,26 @@ def test_wrong_types_in_the_api_are_400s_or_404s_and_writes_are_not_allowed(acct
     assert response.status_code in (403, 405)
     case.refresh_from_db()
     assert case.status == "decided" and case.decided_at == at("2026-03-02T10:00")
+
+
+def test_the_proposals_endpoint_is_scoped_audited_and_in_the_schema(acct, login):
+    acct.decided()
+    proposal = Proposal.objects.get()
+    client = login(acct.world.city_supervisor)
+    body = client.get("/api/v1/accountability/proposals/", {"source": "media"}).json()
+    assert [r["title"] for r in body["results"]] == ["暗访发现窗口推诿"]
+    assert client.get("/api/v1/accountability/proposals/", {"source": "red_card"}).json()["results"] == []
+    detail = client.get(f"/api/v1/accountability/proposals/{proposal.pk}/").json()
+    assert detail["reason"] == "暗访视频显示窗口人员推诿群众" and detail["evidence"][0]["label"] == "暗访视频截图"
+    assert AuditEntry.objects.filter(action="accountability.read", object_id=str(proposal.pk)).count() == 1
+    assert client.get("/api/v1/accountability/proposals/", {"source": "nonsense"}).status_code == 400
+    schema = login(acct.world.admin).get(reverse("api-schema"), {"format": "json"}).content.decode()
+    assert "/api/v1/accountability/proposals/{id}/" in schema
+    for persona in ("complaint_officer", "county_handler"):
+        outsider = login(getattr(acct.world, persona))
+        assert outsider.get("/api/v1/accountability/proposals/").json()["results"] == []
+        assert outsider.get(f"/api/v1/accountability/proposals/{proposal.pk}/").status_code == 404
+    sz = login(make_user("sz_supervisor", Role.SUPERVISOR, region=acct.world.sz))
+    assert sz.get("/api/v1/accountability/proposals/").json()["results"] == []
+    assert sz.get(f"/api/v1/accountability/proposals/{proposal.pk}/").status_code == 404
+    assert AuditEntry.objects.filter(action="accountability.read", object_id=str(proposal.pk)).count() == 1

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from .views.accountability import AccountabilityCaseViewSet
+from .views.accountability_proposals import AccountabilityProposalViewSet
 from .views.calendar import CalendarDayViewSet, DeadlineView
 from .views.clocks import ClockViewSet
 from .views.complaints import ComplaintViewSet
@@ -22,6 +23,7 @@ router.register("clocks", ClockViewSet, basename="api-clock")
 router.register("calendar/days", CalendarDayViewSet, basename="api-calendar-day")
 router.register("complaints", ComplaintViewSet, basename="api-complaint")
 router.register("accountability/cases", AccountabilityCaseViewSet, basename="api-accountability-case")
+router.register("accountability/proposals", AccountabilityProposalViewSet, basename="api-accountability-proposal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
