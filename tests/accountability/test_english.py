@@ -71,6 +71,7 @@ def test_every_stage_of_a_case_reads_in_english(acct, login):
     actions.do_serve_case(other, at=at("2026-03-03T10:00"))
     li.refresh_from_db()
     appeal = actions.do_lodge_appeal(li, kind="appeal", grounds="量纪过重", received_at=at("2026-03-10T10:00"))
+    look(other, "appeal pending")  # the forms to decide it and to extend it for a complex case
     actions.do_decide_appeal(appeal, outcome="changed", new_measure="warning", reasons="事实不清",
                              at=at("2026-03-20T10:00"))
     look(other, "changed")
