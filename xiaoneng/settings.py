@@ -267,10 +267,11 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "xiaoneng.clocks.models.Clock.State",  # the name clocks' state had before the one above came
         "AccountabilityFilingLevelEnum": "xiaoneng.accountability.models.FilingLevel",
         "LevelEnum": "xiaoneng.orgs.models.RegionLevel",  # keeps its name now that filings have a level too
-        "StatusEnum": "xiaoneng.accountability.models.Status",  # its name before the appraisal's statuses came
         "AppraisalSchemeStatusEnum": "xiaoneng.appraisal.models.SchemeStatus",
         "AppraisalPeriodStatusEnum": "xiaoneng.appraisal.models.PeriodStatus",
         "AppraisalGradeEnum": "xiaoneng.appraisal.models.Grade",
+        "AccountabilityProposalStatusEnum": "xiaoneng.accountability.models.ProposalStatus",
+        "AccountabilityCaseStatusEnum": "xiaoneng.accountability.models.Status",
     },
 }
 

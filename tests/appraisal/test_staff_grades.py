@@ -75,3 +75,18 @@ def test_it_refuses_a_person_of_another_organ(land, people):
     other = Staff.objects.create(organ=land.w.yuexiu_bureau, name="越秀人")
     with pytest.raises(actions.AppraisalError, match="越秀人 不是本机关人员"):
         do_submit_staff_grades(land.w.tianhe_bureau, 2026, {other: "competent"}, at=at("2027-01-20T10:00"))
+
+
+def test_a_revoked_admonishment_no_longer_bars_excellent(land, acct):
+    # 政务处分法第六十条 and 问责条例: a revoked decision has no effect — the 诫勉 rule too.
+    from xiaoneng.accountability import actions as acct_actions
+
+    case, (zhang,) = acct.decided(when="2026-01-10T10:00", measure="admonish")
+    acct_actions.do_serve_case(case, at=at("2026-01-12T10:00"))
+    zhang.refresh_from_db()
+    review = acct_actions.do_lodge_appeal(zhang, kind="review", grounds="不服", received_at=at("2026-01-20T10:00"))
+    acct_actions.do_decide_appeal(review, outcome="revoked", reasons="事实不清", at=at("2026-02-10T10:00"))
+    team = [acct.zhang] + [Staff.objects.create(organ=land.w.tianhe_bureau, name=f"干部{n}") for n in range(9)]
+    do_submit_staff_grades(land.w.tianhe_bureau, 2026, {p: ("excellent" if p == acct.zhang else "competent")
+                                                         for p in team}, at=at("2027-01-20T10:00"))
+    assert StaffGrade.objects.get(staff=acct.zhang).grade == "excellent"

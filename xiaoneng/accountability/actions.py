@@ -35,12 +35,12 @@ from xiaoneng.clocks import actions as clocks
 from xiaoneng.clocks.engine import explain_clock, local_date
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
-from xiaoneng.lib.actions import ActionError
 from xiaoneng.lib.workdays import CALENDAR, OutOfRange, index_day
 from xiaoneng.supervision.models import AccountabilityProposal
 
 from . import measures as M
 from . import notices
+from .errors import AccountabilityError
 from .models import (
     Appeal,
     Case,
@@ -62,13 +62,16 @@ K = CaseStep.Kind
 SERVED_STATES = {Status.SERVED, Status.ANNOUNCED, Status.FILED}
 
 
-class AccountabilityError(ActionError):
-    """A request the rules or the record's state do not allow; `field` names the input."""
-
-
 # --- helpers ---------------------------------------------------------------------------
 _at = AccountabilityError.moment
 _need = AccountabilityError.text
+
+
+def _not_before(at: datetime, earlier: datetime | None, field: str, message: str) -> None:
+    """A step dated before the one it follows would put the timeline, and the clocks counted from
+    it, out of order: refused, naming the earlier moment."""
+    if earlier is not None and at < earlier:
+        raise AccountabilityError(message % {"t": local_date(earlier).isoformat()}, field)
 
 
 def months_in_days(start: date, months: int) -> int:
@@ -165,12 +168,20 @@ def _link(proposal: Proposal, kind: str, target, label: str, text: str = "") -> 
 def do_propose_accountability(*, source: str, organ, title: str, reason: str, order=None,
                               documents: list[tuple[str, str]] = (), at: datetime | None = None,
                               proposed_by: str = "", files: list = (), files_label: str = "",
-                              files_text: str = "") -> Proposal:
+                              files_text: str = "", submission_key: str = "") -> Proposal:
     """A proposal from a source other than a red card or a complaint (those come from supervision).
+
+    `submission_key`: the page form's random key; the same form sent again returns the proposal it
+    made the first time, unchanged.
 
     `files`: evidence files already judged by `evidence.check`, stored with the proposal under
     `files_label` (else each file's name)."""
     at = _at(at)
+    submission_key = (submission_key or "").strip()[:64] if isinstance(submission_key, str) else ""
+    if submission_key:
+        first = Proposal.objects.filter(submission_key=submission_key).first()
+        if first is not None:
+            return first
     if source not in Source.values or source in (Source.RED_CARD, Source.COMPLAINT):
         raise AccountabilityError(_("请选择来源（红牌和投诉由电子监察自动提出）"), "source")
     if organ is None:
@@ -182,8 +193,13 @@ def do_propose_accountability(*, source: str, organ, title: str, reason: str, or
             raise AccountabilityError(_("督办未落实须指明督办"), "order")
         if order.organ_id != organ.pk:
             raise AccountabilityError(_("督办的被督办机关与涉及机关不一致"), "order")
-    proposal = Proposal.objects.create(source=source, organ=organ, title=title, reason=reason, proposed_at=at,
-                                       proposed_by=proposed_by[:150], order=order)
+    try:
+        with transaction.atomic():
+            proposal = Proposal.objects.create(source=source, organ=organ, title=title, reason=reason, proposed_at=at,
+                                               proposed_by=proposed_by[:150], order=order,
+                                               submission_key=submission_key)
+    except IntegrityError:  # the same form, sent twice at once: the other request made it
+        return Proposal.objects.get(submission_key=submission_key)
     if order is not None:
         _link(proposal, Evidence.Kind.ORDER, order, str(order), order.demand)
     for label, text in documents:
@@ -252,7 +268,12 @@ def do_extend_decision(case: Case, *, reason: str, approver_name: str, at: datet
     total = months_in_days(start, int(rule("accountability_decision_extended_months")))
     clock = case.decision_clock
     days = total - clock.limit
-    clocks.do_extend_clock(clock, days=days, reason=reason, approver_name=approver_name, at=at, max_total=days)
+    try:
+        # 行政机关公务员处分条例: the extension is approved while the six months still run (the clock
+        # refuses a late one, which would otherwise make a missed limit vanish).
+        clocks.do_extend_clock(clock, days=days, reason=reason, approver_name=approver_name, at=at, max_total=days)
+    except clocks.ClockError as exc:
+        raise AccountabilityError(str(exc), "reason") from None
     case.decision_extended = True
     case.save(update_fields=["decision_extended"])
     step(case, K.EXTEND, at, text=reason, data={"days": days, "approver": approver_name})
@@ -424,6 +445,7 @@ def do_decide_case(case: Case, *, decider: str, decision_number: str, measures: 
                                   "measures")
     if case.status != Status.REVIEWED:
         raise AccountabilityError(_("容错纠错审查后才能作出决定"), "status")
+    _not_before(at, case.registered_at, "at", _("决定时间早于立案时间（%(t)s）"))
     year = local_date(at).year
     if Case.objects.filter(deciding_organ=case.deciding_organ, decision_year=year,
                            decision_number=decision_number).exclude(pk=case.pk).exists():
@@ -555,6 +577,7 @@ def do_announce_case(case: Case, *, scope: str, public: bool = False, at: dateti
     at = _at(at)
     case = _locked_case(case)
     case.announcement_scope = _need(scope, "scope", _("请写明公布范围"), 200)
+    _not_before(at, case.served_at, "at", _("公布时间早于送达时间（%(t)s）"))
     case.announcement_public = bool(public)
     case.announced_at = at
     set_status(case, Status.ANNOUNCED, K.ANNOUNCE, at, text=case.announcement_scope, data={"public": case.announcement_public},
@@ -585,6 +608,7 @@ def do_file_case(case: Case, *, filed_with: str, level: str = FilingLevel.SAME, 
     case = _locked_case(case)
     if case.status not in (Status.SERVED, Status.ANNOUNCED):
         raise AccountabilityError(_("决定送达后才能登记备案"), "status")
+    _not_before(at, case.served_at, "at", _("备案时间早于送达时间（%(t)s）"))
     if level not in FilingLevel.values:
         raise AccountabilityError(_("请选择备案层级"), "level")
     filing = Filing.objects.select_for_update().filter(case=case, level=level).first()
@@ -607,13 +631,21 @@ def do_file_case(case: Case, *, filed_with: str, level: str = FilingLevel.SAME, 
     return case
 
 
+def adjustment_due(party: Party) -> bool:
+    """An organisational measure decided and not yet carried out — nor revoked or changed by an appeal
+    into a measure that is not organisational."""
+    return (bool(party.adjustment_clock_id) and party.adjusted_at is None and party.revoked_on is None
+            and bool(party.measure) and M.get(party.measure).family == M.ORGANISATIONAL)
+
+
 @transaction.atomic
 def do_record_adjustment(party: Party, *, at: datetime | None = None) -> Party:
     """The organisational measure was carried out (组织调整落实)."""
     at = _at(at)
     party = _locked_party(party)
-    if not party.adjustment_clock_id or party.adjusted_at:
+    if not adjustment_due(party):
         raise AccountabilityError(_("没有待落实的组织调整"), "status")
+    _not_before(at, party.case.decided_at, "at", _("落实时间早于决定时间（%(t)s）"))
     party.adjusted_at = at
     party.save(update_fields=["adjusted_at"])
     _stop(party.adjustment_clock_id, at)
@@ -639,7 +671,15 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
         raise AccountabilityError(_("已有办理中的复核或申诉"), "kind")
     grounds = _need(grounds, "grounds", _("请写明申请理由"))
     served = local_date(case.served_at)
+    if local_date(received_at) > local_date(timezone.now()):  # a typed date: receipt is a fact, not a plan
+        raise AccountabilityError(_("收到申请的日期不能晚于今天"), "received_at")
+    if local_date(received_at) < served:  # by day: the page records the day of receipt only
+        raise AccountabilityError(_("收到申请的日期早于送达日期（%(t)s）") % {"t": served.isoformat()}, "received_at")
     review = party.appeals.filter(kind=Appeal.Kind.REVIEW).exclude(outcome=Appeal.Outcome.PENDING).last()
+    # One 申诉 per decision, whether it follows a 复核 or not: a second one inside the 15 days of the
+    # 复核's result would reopen what the first one settled.
+    if kind == Appeal.Kind.APPEAL and party.appeals.filter(kind=Appeal.Kind.APPEAL).exists():
+        raise AccountabilityError(_("已申请过申诉"), "kind")
     if kind == Appeal.Kind.REVIEW:
         if party.appeals.exists():
             raise AccountabilityError(_("已申请过复核或申诉，不能再申请复核"), "kind")
@@ -647,8 +687,6 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
     elif review is not None:
         last = calendar_deadline(local_date(review.decided_at), int(rule("accountability_appeal_after_review_days")))
     else:
-        if party.appeals.filter(kind=Appeal.Kind.APPEAL).exists():
-            raise AccountabilityError(_("已申请过申诉"), "kind")
         last = calendar_deadline(served, int(rule("accountability_appeal_direct_days")))
     if local_date(received_at) > last:
         raise AccountabilityError(_("已超过申请期限（最后一日 %(d)s）") % {"d": last.isoformat()}, "received_at")
@@ -666,7 +704,8 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
 @transaction.atomic
 def do_extend_appeal(appeal: Appeal, *, reason: str, approver_name: str, at: datetime | None = None) -> Appeal:
     """A complex 申诉 may take `accountability_appeal_extension_days` more (公务员法第九十六条)."""
-    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    at = _at(at)
+    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("party__case").get(pk=appeal.pk)
     if appeal.kind != Appeal.Kind.APPEAL or appeal.outcome != Appeal.Outcome.PENDING or appeal.complex_case:
         raise AccountabilityError(_("只有办理中的申诉可以因案情复杂延长一次"), "reason")
     days = int(rule("accountability_appeal_extension_days"))
@@ -674,12 +713,16 @@ def do_extend_appeal(appeal: Appeal, *, reason: str, approver_name: str, at: dat
     approver_name = _need(approver_name, "approver_name", _("延长须有批准人"), 100)
     try:
         # The extension must be approved while the 60 days still run (the clock refuses a late one).
-        clocks.do_extend_clock(appeal.clock, days=days, reason=reason, approver_name=approver_name, at=_at(at),
+        clocks.do_extend_clock(appeal.clock, days=days, reason=reason, approver_name=approver_name, at=at,
                                max_total=days)
     except clocks.ClockError as exc:
         raise AccountabilityError(str(exc), "reason") from None
     appeal.complex_case = True
     appeal.save(update_fields=["complex_case"])
+    party = appeal.party
+    # On the case's timeline, which also makes a second submit of the page's form a stale one.
+    step(party.case, K.EXTEND, at, text=f"{party.name}：{reason}",
+         data={"appeal": appeal.pk, "days": days, "approver": approver_name})
     return appeal
 
 
@@ -694,6 +737,9 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     party = _locked_party(appeal.party)
     if appeal.outcome != Appeal.Outcome.PENDING:
         raise AccountabilityError(_("该复核或申诉已办结"), "outcome")
+    if local_date(at) < local_date(appeal.received_at):  # by day: the page records the day of receipt only
+        raise AccountabilityError(_("决定时间早于收到申请的时间（%(t)s）") % {
+            "t": local_date(appeal.received_at).isoformat()}, "at")
     if outcome not in (Appeal.Outcome.UPHELD, Appeal.Outcome.CHANGED, Appeal.Outcome.REVOKED):
         raise AccountabilityError(_("请选择维持、变更或撤销"), "outcome")
     appeal.reasons = _need(reasons, "reasons", _("请写明决定理由"))
@@ -706,14 +752,18 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
         if not M.heavier((party.measure, party.months), (m.code, months)):
             raise AccountabilityError(_("复核、申诉不得加重问责，变更后的问责方式须轻于原决定"), "new_measure")
         appeal.new_measure, appeal.new_months = m.code, months
-        party.measure, party.months = m.code, months
+        # The violations' measures were those of the original decision; what stands now is the changed one.
+        party.measure, party.measure_codes, party.months = m.code, [m.code], months
         party.ends_on = M.add_months(party.starts_on, months) if months else None
         party.effect_ends_on = _effect_end(m, party.starts_on, months)
-        party.save(update_fields=["measure", "months", "ends_on", "effect_ends_on"])
+        party.save(update_fields=["measure", "measure_codes", "months", "ends_on", "effect_ends_on"])
+        if m.family != M.ORGANISATIONAL:
+            _drop_adjustment(party, at)
     elif outcome == Appeal.Outcome.REVOKED:
         party.revoked_on = local_date(at)
         party.save(update_fields=["revoked_on"])
         appeal.pay_to_restore = (pay_to_restore or "").strip()[:5000]
+        _drop_adjustment(party, at)
     appeal.outcome, appeal.decided_at = outcome, at
     appeal.save(update_fields=["outcome", "decided_at", "new_measure", "new_months", "reasons", "pay_to_restore"])
     _stop(appeal.clock_id, at)
@@ -723,6 +773,14 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
     notices.appeal_decided(appeal, party)
     return appeal
+
+
+def _drop_adjustment(party: Party, at: datetime) -> None:
+    """An organisational measure revoked, or changed to one that is not, before it was carried out:
+    nothing is left to carry out, so its one-month clock stops (else it would raise an overdue alert
+    for a measure that no longer exists)."""
+    if party.adjustment_clock_id and party.adjusted_at is None:
+        _stop(party.adjustment_clock_id, at)
 
 
 # --- responsibility tracing (责任倒查) -----------------------------------------------------------

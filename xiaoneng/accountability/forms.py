@@ -6,6 +6,7 @@ it names, so bad input is a message on the page, never a 500, and changes nothin
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time
 
 from django import forms
@@ -366,7 +367,7 @@ class AdjustForm(_PartyForm):
 
     @staticmethod
     def eligible(party):
-        return bool(party.adjustment_clock_id) and party.adjusted_at is None
+        return actions.adjustment_due(party)
 
     @classmethod
     def available(cls, case, *args):
@@ -421,9 +422,35 @@ class DecideAppealForm(ActionForm):
                                         pay_to_restore=d["pay_to_restore"])
 
 
+class ExtendAppealForm(ActionForm):
+    """A complex 申诉 takes `accountability_appeal_extension_days` more, approved while its 60 days run."""
+
+    action, title = "extend_appeal", _("申诉因案情复杂延长")
+    appeal = forms.TypedChoiceField(label=_("申诉"), coerce=int, choices=())
+    reason = forms.CharField(label=_("理由"), max_length=500)
+    approver_name = forms.CharField(label=_("批准人"), max_length=100)
+
+    @staticmethod
+    def _pending(case):
+        return Appeal.objects.filter(party__case=case, kind=Appeal.Kind.APPEAL, outcome=Appeal.Outcome.PENDING,
+                                     complex_case=False)
+
+    def setup(self):
+        self.pending = {a.pk: a for a in self._pending(self.obj).select_related("party")}
+        self.fields["appeal"].choices = [(pk, a.party.name) for pk, a in self.pending.items()]
+
+    @classmethod
+    def available(cls, case, *args):
+        return cls._pending(case).exists()
+
+    def perform(self, case):
+        d = self.cleaned_data
+        return actions.do_extend_appeal(self.pending[d["appeal"]], reason=d["reason"], approver_name=d["approver_name"])
+
+
 CASE_FORMS: dict[str, type[ActionForm]] = {f.action: f for f in (
     AddPartyForm, FindingsForm, NotifyForm, StatementForm, ToleranceForm, DecideForm, CloseForm, ExtendForm,
-    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm,
+    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm, ExtendAppealForm,
 )}
 
 
@@ -475,6 +502,7 @@ class NewProposalForm(forms.Form):
     document = forms.CharField(label=_("证据材料名称"), required=False, max_length=200)
     document_text = _text(_("证据材料说明"), required=False)
     files = EvidenceFilesField(label=_("证据文件（可不传）"))
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         from xiaoneng.orgs import access
@@ -482,6 +510,7 @@ class NewProposalForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["key"].initial = secrets.token_urlsafe(24)
         self.fields["organ"].queryset = access.scoped(Organ.objects.all(), user, "accountability.manage").order_by(
             "region_code", "name")
         self.fields["order"].queryset = access.scoped(
@@ -502,4 +531,4 @@ class NewProposalForm(forms.Form):
         return actions.do_propose_accountability(
             source=d["source"], organ=d["organ"], title=d["title"], reason=d["reason"], order=d["order"],
             documents=documents, proposed_by=getattr(self.user, "username", ""), files=files,
-            files_label=d["document"], files_text=d["document_text"])
+            files_label=d["document"], files_text=d["document_text"], submission_key=d["key"])

@@ -63,12 +63,17 @@ class Proposal(models.Model):
     decline_reason = models.TextField(_("不予立案理由"), blank=True)
     case = models.ForeignKey("Case", verbose_name=_("问责案件"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="proposals")
+    # The random key of the form a proposal by hand was sent with: the same form sent twice (a double
+    # click, a reload) finds the first proposal instead of making a second.
+    submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("问责线索")
         verbose_name_plural = _("问责线索")
         ordering = ["-proposed_at", "-id"]
         indexes = [prefix_index("acct_proposal_region_like", "region_code")]
+        constraints = [models.UniqueConstraint(fields=["submission_key"], condition=~models.Q(submission_key=""),
+                                               name="acct_proposal_submission_once")]
 
     def __str__(self):
         return f"{self.get_source_display()} · {self.title}"

@@ -192,10 +192,20 @@ CLOCK_TITLES = {
 }
 
 
-def step_details(s: CaseStep) -> list[str]:
+def step_details(s: CaseStep, appeals: dict | None = None) -> list[str]:
     """A step's text; steps that name a measure, responsibility or outcome are worded from their
-    data in the reader's language (their stored text keeps the words of the moment)."""
+    data in the reader's language (their stored text keeps the words of the moment). An appeal's
+    steps are worded from the appeal itself (`appeals` by id), so 复核 / 申诉 and its outcome follow the reader."""
     d = s.data or {}
+    appeal = (appeals or {}).get(d.get("appeal"))
+    if appeal is not None and s.kind == CaseStep.Kind.APPEAL:
+        return [f"{appeal.party.name}：{appeal.get_kind_display()}", appeal.grounds]
+    if appeal is not None and s.kind == CaseStep.Kind.APPEAL_DECIDE and d.get("outcome") in Appeal.Outcome.values:
+        lines = [f"{appeal.party.name}：{appeal.get_kind_display()} — {Appeal.Outcome(d['outcome']).label}", appeal.reasons]
+        if d["outcome"] == Appeal.Outcome.REVOKED and appeal.party.case.announcement_scope:
+            lines.append(gettext("在原公布范围（%(scope)s）内为其恢复名誉、消除影响") % {
+                "scope": appeal.party.case.announcement_scope})
+        return lines
     if "name" in d:
         if s.kind == CaseStep.Kind.PARTY and d.get("responsibility") in Responsibility.values:
             return [f"{d['name']}（{Responsibility(d['responsibility']).label}）"]
@@ -227,7 +237,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
     steps = list(case.steps.select_related("actor"))
     rev = str(len(steps))
     parties = list(case.parties.select_related("staff", "organ", "adjustment_clock"))
-    appeals = list(Appeal.objects.filter(party__case=case).select_related("party", "clock"))
+    appeals = list(Appeal.objects.filter(party__case=case).select_related("party__case", "clock"))
     filings = list(case.filings.select_related("clock"))
     # Each filing runs its own clock (same level, and the level above where required).
     filing_titles = {f.clock_id: gettext("%(level)s备案期限") % {"level": f.get_level_display()}
@@ -252,7 +262,7 @@ def _case_context(request, case: Case, failed=None) -> dict:
         "phase": PHASE_LABELS.get(phase, ""),
         "proposals": list(case.proposals.all()),
         "evidence": list(case.evidence.all()),
-        "timeline": [Entry(s.at, str(s.get_kind_display()), step_details(s),
+        "timeline": [Entry(s.at, str(s.get_kind_display()), step_details(s, {a.pk: a for a in appeals}),
                            actor=actor_name(s.actor_label, s.actor) or "—", note=status_note(s), kind=s.kind)
                      for s in steps],
         "action_forms": _forms(CASE_FORMS, case, user, rev, failed),
@@ -326,6 +336,8 @@ def _proposal_context(request, proposal, failed=None) -> dict:
 @login_required
 def proposal_detail(request, pk: int):
     proposal = _get(Proposal, request, pk, "organ", "case", "order", "staff")
+    # A proposal names the person (an escalation) or carries the complaint and the alert: personnel data too.
+    record("accountability.read", proposal, changes={"page": "proposal"})
     return render(request, "accountability/proposal.html", _proposal_context(request, proposal))
 
 

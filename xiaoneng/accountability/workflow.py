@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.log import current as audit_context
 from xiaoneng.audit.log import record
 
+from .errors import AccountabilityError
 from .models import Case, CaseStep, Status
 
 S = Status
@@ -31,14 +32,12 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class TransitionError(ValueError):
+class TransitionError(AccountabilityError):
     def __init__(self, case: Case, to: str):
         self.case, self.to = case, to
-        self.field = "status"
-        self.message = _("问责案件 %(no)s 当前为“%(now)s”，不能变为“%(to)s”") % {
+        super().__init__(_("问责案件 %(no)s 当前为“%(now)s”，不能变为“%(to)s”") % {
             "no": case.number, "now": Status(case.status).label, "to": Status(to).label,
-        }
-        super().__init__(self.message)
+        }, "status")
 
 
 def can_change(case: Case, to: str) -> bool:

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from .views.accountability import AccountabilityCaseViewSet
+from .views.accountability_proposals import AccountabilityProposalViewSet
 from .views.appraisal import PeriodViewSet, RankingViewSet, ResultViewSet, SchemeViewSet
 from .views.calendar import CalendarDayViewSet, DeadlineView
 from .views.clocks import ClockViewSet
@@ -27,6 +28,7 @@ router.register("appraisal/schemes", SchemeViewSet, basename="api-appraisal-sche
 router.register("appraisal/periods", PeriodViewSet, basename="api-appraisal-period")
 router.register("appraisal/results", ResultViewSet, basename="api-appraisal-result")
 router.register("appraisal/rankings", RankingViewSet, basename="api-appraisal-ranking")
+router.register("accountability/proposals", AccountabilityProposalViewSet, basename="api-accountability-proposal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

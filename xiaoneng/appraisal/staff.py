@@ -97,6 +97,7 @@ def barred_from_excellent(staff_ids, year: int, on: date, quarter: int = ANNUAL)
             "m": labels[code].label if code in labels else code, "within": within, "no": number})
     admonished = (Party.objects.filter(staff_id__in=staff_ids, case__status__in=DECIDED_STATES, measure=ADMONISH,
                                        starts_on__gte=first, starts_on__lte=last)
+                  .exclude(revoked_on__lte=on)  # a revoked 诫勉 is void like any other measure
                   .values_list("staff_id", "case__number"))
     for sid, number in admonished:
         out.setdefault(sid, _("%(within)s受到诫勉（%(no)s）") % {"within": within, "no": number})

@@ -21,7 +21,8 @@ from .base import ScopedReadOnlyViewSet
 class AccountabilityCaseParams(serializers.Serializer):
     ORDERING = ["registered_at", "-registered_at", "number", "-number", "id", "-id"]
 
-    q = text_field(max_length=100, help_text=gettext_lazy("编号、案由或文号包含 / number, title or decision number contains"))
+    q = text_field(max_length=100,
+                   help_text=gettext_lazy("编号、案由或文号包含 / number, title or decision number contains"))
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     organ = id_field(gettext_lazy("涉及机关 id / organ concerned id"))
     region = RegionCodeField(required=False, help_text=gettext_lazy("区划及其下级 / region subtree"))
