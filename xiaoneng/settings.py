@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "AppraisalGradeEnum": "xiaoneng.appraisal.models.Grade",
         "AccountabilityProposalStatusEnum": "xiaoneng.accountability.models.ProposalStatus",
         "AccountabilityCaseStatusEnum": "xiaoneng.accountability.models.Status",
+        "AccountabilityProposalSourceEnum": "xiaoneng.accountability.models.Source",
+        "AppraisalIndicatorSourceEnum": "xiaoneng.appraisal.models.Source",
     },
 }
 

@@ -621,7 +621,7 @@ def do_file_case(case: Case, *, filed_with: str, level: str = FilingLevel.SAME, 
     filing.save(update_fields=["filed_with", "filed_at"])
     _stop(filing.clock_id, at)
     text = f"{filing.get_level_display()}：{filing.filed_with}"
-    data = {"filing": filing.pk, "level": level}
+    data = {"filing": filing.pk, "level": level, "filed_with": filing.filed_with}
     if Filing.objects.filter(case=case, filed_at__isnull=True).exists():
         step(case, K.FILE, at, text=text, data=data)
         return case

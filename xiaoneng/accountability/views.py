@@ -39,7 +39,7 @@ from xiaoneng.web.timeline import Entry, actor_name, status_note
 from . import actions
 from . import measures as M
 from .forms import CASE_FORMS, PROPOSAL_FORMS, CaseFilterForm, NewProposalForm, ProposalFilterForm
-from .models import Appeal, Case, CaseStep, Proposal, Responsibility, Tolerance
+from .models import Appeal, Case, CaseStep, FilingLevel, Proposal, Responsibility, Tolerance
 from .queries import PHASE_LABELS, case_phase
 
 VIEW, MANAGE = "accountability.view", "accountability.manage"
@@ -213,6 +213,8 @@ def step_details(s: CaseStep, appeals: dict | None = None) -> list[str]:
             return [f"{d['name']}：{measure_label(d['measure'])}"]
         if s.kind == CaseStep.Kind.TOLERANCE and d.get("outcome") in Tolerance.values:
             return [f"{d['name']}：{Tolerance(d['outcome']).label}", *([d["reason"]] if d.get("reason") else [])]
+    if s.kind == CaseStep.Kind.FILE and d.get("level") in FilingLevel.values and "filed_with" in d:
+        return [f"{FilingLevel(d['level']).label}：{d['filed_with']}"]
     return [s.text] if s.text else []
 
 
