@@ -1,7 +1,7 @@
 """Appraisal pages, included by the project at /appraisal/ (namespace "appraisal")."""
 from django.urls import path
 
-from . import views, views_manage, views_reports, views_staff
+from . import views, views_manage, views_reports, views_schemeedit, views_staff
 
 app_name = "appraisal"
 
@@ -37,4 +37,9 @@ urlpatterns += [  # lists with Excel, the report of every appraisal change, the 
     path("scores/", views_reports.score_list, name="scores"),
     path("changes/", views_reports.change_list, name="changes"),
     path("published/", views_reports.published, name="published"),
+]
+
+urlpatterns += [  # the scheme editor (views_schemeedit.py): a draft's tree by hand, or a new scheme's
+    path("schemes/new/", views_schemeedit.scheme_new, name="scheme-new"),
+    path("schemes/<int:pk>/edit/", views_schemeedit.scheme_edit, name="scheme-edit"),
 ]
