@@ -177,3 +177,12 @@ def test_the_editor_reads_in_english(draft, login, client):
     new = client.get(reverse("appraisal:scheme-new")).content.decode()
     assert "New scheme" in new and "新建方案" not in new
     assert "New scheme" in client.get(reverse("appraisal:schemes")).content.decode()
+
+
+def test_a_parameter_that_is_not_a_number_is_refused_on_its_row_not_a_500(draft, login):
+    rows = tree()
+    data = post_data(rows, reason="调整")
+    data["params-7"] = '{"target": NaN}'
+    response = login(draft.w.appraisal_officer).post(edit_url(draft), data)
+    assert response.status_code == 400
+    assert "第 7 行“计分参数”：参数 target 应为数字" in response.content.decode()
