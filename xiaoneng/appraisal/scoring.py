@@ -85,7 +85,9 @@ def check_params(method: str, params: dict) -> str:
         if key in ("lower_is_better",):
             continue
         try:
-            Decimal(str(v))
+            # JSON allows NaN and Infinity, which no threshold can be compared with.
+            if not Decimal(str(v)).is_finite():
+                raise ArithmeticError
         except ArithmeticError:
             return _("参数 %(k)s 应为数字") % {"k": key}
     if method == "linear" and Decimal(str(params["worst"])) == Decimal(str(params["best"])):

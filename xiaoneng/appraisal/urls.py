@@ -1,7 +1,7 @@
 """Appraisal pages, included by the project at /appraisal/ (namespace "appraisal")."""
 from django.urls import path
 
-from . import views, views_manage, views_reports, views_staff
+from . import views, views_adjustments, views_manage, views_reports, views_schemeedit, views_staff
 
 app_name = "appraisal"
 
@@ -39,9 +39,8 @@ urlpatterns += [  # lists with Excel, the report of every appraisal change, the 
     path("published/", views_reports.published, name="published"),
 ]
 
-# 加减分 (views_adjustments.py)
-from . import views_adjustments  # noqa: E402
-
-urlpatterns += [
+urlpatterns += [  # 加减分 (views_adjustments.py) and the scheme editor (views_schemeedit.py)
     path("periods/<int:pk>/adjustments/", views_adjustments.adjustment_list, name="adjustments"),
+    path("schemes/new/", views_schemeedit.scheme_new, name="scheme-new"),
+    path("schemes/<int:pk>/edit/", views_schemeedit.scheme_edit, name="scheme-edit"),
 ]
