@@ -46,6 +46,7 @@ def test_an_appeal_follows_the_review_within_15_days_of_its_result(acct):
     case, zhang = served(acct)
     review = actions.do_lodge_appeal(zhang, kind="review", grounds="量纪过重", received_at=at("2026-03-10T09:00"))
     actions.do_decide_appeal(review, outcome="upheld", reasons="事实清楚，量纪适当", at=at("2026-03-20T10:00"))
+    actions.do_serve_appeal_result(review, at=at("2026-03-20T15:00"))
     # 15 days from 20 March end on 4 April, the Qingming holidays (4–6 April): the last day is 7 April.
     with pytest.raises(AccountabilityError) as exc:
         actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-08T09:00"))
@@ -59,6 +60,34 @@ def test_an_appeal_follows_the_review_within_15_days_of_its_result(acct):
     assert appeal.clock.extension_days == 30
     with pytest.raises(AccountabilityError):
         actions.do_extend_appeal(appeal, reason="再延", approver_name="市监委", at=at("2026-05-12T09:00"))
+
+
+def test_the_15_days_after_a_review_run_from_the_day_its_decision_was_received_not_decided(acct):
+    case, zhang = served(acct)
+    review = actions.do_lodge_appeal(zhang, kind="review", grounds="量纪过重", received_at=at("2026-03-10T09:00"))
+    with pytest.raises(AccountabilityError, match="尚未作出决定"):
+        actions.do_serve_appeal_result(review, at=at("2026-03-11T10:00"))
+    actions.do_decide_appeal(review, outcome="upheld", reasons="事实清楚，量纪适当", at=at("2026-03-20T10:00"))
+    with pytest.raises(AccountabilityError, match="送达时间早于决定时间") as exc:
+        actions.do_serve_appeal_result(review, at=at("2026-03-19T10:00"))
+    assert exc.value.field == "at"
+    # Decided on 20 March, received by the person only on 30 March: the 15 days end on 14 April.
+    actions.do_serve_appeal_result(review, at=at("2026-03-30T10:00"))
+    with pytest.raises(AccountabilityError, match="已登记该决定的送达"):  # a replay changes nothing
+        actions.do_serve_appeal_result(review, at=at("2026-03-31T10:00"))
+    review.refresh_from_db()
+    assert review.result_served_at == at("2026-03-30T10:00")
+    with pytest.raises(AccountabilityError, match="2026-04-14"):
+        actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-15T09:00"))
+    assert actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-14T09:00")).pk
+
+
+def test_an_appeal_after_a_review_whose_decision_was_not_yet_served_is_not_refused_as_late(acct):
+    case, zhang = served(acct)
+    review = actions.do_lodge_appeal(zhang, kind="review", grounds="量纪过重", received_at=at("2026-03-10T09:00"))
+    actions.do_decide_appeal(review, outcome="upheld", reasons="事实清楚，量纪适当", at=at("2026-03-20T10:00"))
+    # The law's days run from receipt; without a recorded receipt they have not begun.
+    assert actions.do_lodge_appeal(zhang, kind="appeal", grounds="仍不服", received_at=at("2026-04-20T09:00")).pk
 
 
 def test_an_appeal_never_makes_the_measure_heavier(acct):

@@ -685,10 +685,16 @@ def do_lodge_appeal(party: Party, *, kind: str, grounds: str, received_at: datet
             raise AccountabilityError(_("已申请过复核或申诉，不能再申请复核"), "kind")
         last = calendar_deadline(served, int(rule("accountability_review_request_days")))
     elif review is not None:
-        last = calendar_deadline(local_date(review.decided_at), int(rule("accountability_appeal_after_review_days")))
+        # 自接到复核决定之日起: from the day the person received the 复核's decision. Until its service is
+        # recorded the 申诉 is not refused for lateness: the law's days have not begun to run.
+        if review.result_served_at is None:
+            last = None
+        else:
+            last = calendar_deadline(local_date(review.result_served_at),
+                                     int(rule("accountability_appeal_after_review_days")))
     else:
         last = calendar_deadline(served, int(rule("accountability_appeal_direct_days")))
-    if local_date(received_at) > last:
+    if last is not None and local_date(received_at) > last:
         raise AccountabilityError(_("已超过申请期限（最后一日 %(d)s）") % {"d": last.isoformat()}, "received_at")
     appeal = Appeal.objects.create(party=party, kind=kind, received_at=received_at, grounds=grounds)
     limit = int(rule("accountability_review_decision_days" if kind == Appeal.Kind.REVIEW else "accountability_appeal_decision_days"))
@@ -772,6 +778,27 @@ def do_decide_appeal(appeal: Appeal, *, outcome: str, reasons: str, new_measure:
         text += _("；在原公布范围（%(scope)s）内为其恢复名誉、消除影响") % {"scope": party.case.announcement_scope}
     step(party.case, K.APPEAL_DECIDE, at, text=text, data={"party": party.pk, "appeal": appeal.pk, "outcome": outcome})
     notices.appeal_decided(appeal, party)
+    return appeal
+
+
+@transaction.atomic
+def do_serve_appeal_result(appeal: Appeal, *, at: datetime | None = None) -> Appeal:
+    """Record the day the person received the decision on a 复核 or 申诉. A 申诉 after a 复核 runs 15
+    days from it (公务员法第九十五条: 自接到复核决定之日起十五日内), not from the day it was decided."""
+    at = _at(at)
+    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("party__case").get(pk=appeal.pk)
+    if appeal.outcome == Appeal.Outcome.PENDING:
+        raise AccountabilityError(_("复核或申诉尚未作出决定"), "appeal")
+    if appeal.result_served_at is not None:
+        raise AccountabilityError(_("已登记该决定的送达"), "appeal")
+    if local_date(at) > local_date(timezone.now()):
+        raise AccountabilityError(_("送达日期不能晚于今天"), "at")
+    _not_before(at, appeal.decided_at, "at", _("送达时间早于决定时间（%(t)s）"))
+    appeal.result_served_at = at
+    appeal.save(update_fields=["result_served_at"])
+    party = appeal.party
+    step(party.case, K.SERVE, at, text=f"{party.name}：{appeal.get_kind_display()}决定已送达",
+         data={"party": party.pk, "appeal": appeal.pk, "served": True})
     return appeal
 
 

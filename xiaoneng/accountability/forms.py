@@ -448,9 +448,36 @@ class ExtendAppealForm(ActionForm):
         return actions.do_extend_appeal(self.pending[d["appeal"]], reason=d["reason"], approver_name=d["approver_name"])
 
 
+class ServeAppealResultForm(ActionForm):
+    """The day the person received a 复核 or 申诉 decision: a 申诉 after a 复核 runs 15 days from it."""
+
+    action, title = "serve_appeal", _("复核申诉决定送达")
+    appeal = forms.TypedChoiceField(label=_("复核或申诉"), coerce=int, choices=())
+    served_on = forms.DateField(label=_("送达日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    field_map = {"at": "served_on"}
+
+    @staticmethod
+    def _unserved(case):
+        return Appeal.objects.filter(party__case=case, result_served_at__isnull=True).exclude(
+            outcome=Appeal.Outcome.PENDING)
+
+    def setup(self):
+        self.unserved = {a.pk: a for a in self._unserved(self.obj).select_related("party")}
+        self.fields["appeal"].choices = [(pk, f"{a.party.name}：{a.get_kind_display()}") for pk, a in self.unserved.items()]
+
+    @classmethod
+    def available(cls, case, *args):
+        return cls._unserved(case).exists()
+
+    def perform(self, case):
+        d = self.cleaned_data
+        served = datetime.combine(d["served_on"], time(12), timezone.get_current_timezone())
+        return actions.do_serve_appeal_result(self.unserved[d["appeal"]], at=served)
+
+
 CASE_FORMS: dict[str, type[ActionForm]] = {f.action: f for f in (
     AddPartyForm, FindingsForm, NotifyForm, StatementForm, ToleranceForm, DecideForm, CloseForm, ExtendForm,
-    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm, ExtendAppealForm,
+    ServeForm, AnnounceForm, FileForm, AdjustForm, AppealForm, DecideAppealForm, ExtendAppealForm, ServeAppealResultForm,
 )}
 
 

@@ -309,6 +309,8 @@ class Appeal(models.Model):
     complex_case = models.BooleanField(_("案情复杂延长"), default=False)
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    # When the person received the decision: a 申诉 after a 复核 runs from this day (公务员法第九十五条).
+    result_served_at = models.DateTimeField(_("决定送达时间"), null=True, blank=True)
     new_measure = models.CharField(_("变更后问责方式"), max_length=30, blank=True)
     new_months = models.PositiveSmallIntegerField(_("变更后处分期（月）"), null=True, blank=True)
     reasons = models.TextField(_("决定理由"), blank=True)

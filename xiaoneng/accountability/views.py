@@ -198,6 +198,8 @@ def step_details(s: CaseStep, appeals: dict | None = None) -> list[str]:
     steps are worded from the appeal itself (`appeals` by id), so 复核 / 申诉 and its outcome follow the reader."""
     d = s.data or {}
     appeal = (appeals or {}).get(d.get("appeal"))
+    if appeal is not None and s.kind == CaseStep.Kind.SERVE and d.get("served"):
+        return [gettext("%(name)s：%(kind)s决定已送达") % {"name": appeal.party.name, "kind": appeal.get_kind_display()}]
     if appeal is not None and s.kind == CaseStep.Kind.APPEAL:
         return [f"{appeal.party.name}：{appeal.get_kind_display()}", appeal.grounds]
     if appeal is not None and s.kind == CaseStep.Kind.APPEAL_DECIDE and d.get("outcome") in Appeal.Outcome.values:
