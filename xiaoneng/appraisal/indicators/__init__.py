@@ -88,6 +88,23 @@ def query_of(oid: int, first: date, last: date) -> dict:
     return {"organ": oid, "from": first.isoformat(), "to": last.isoformat()}
 
 
+def deadline_rates(counted, organ_ids, first, last, on_time, still, words) -> dict[int, Raw]:
+    """A met-the-deadline rate for every organ in one GROUP BY: of the `counted` records (those whose
+    deadline falls in the period), how many were done by it (`on_time`, a Q) and how many were still
+    open at the period's end (`still`, a Q). `words(rate, ok, n, still)` says it in the line."""
+    from django.db.models import Count
+
+    rows = (counted.filter(organ_id__in=organ_ids).values("organ_id")
+            .annotate(n=Count("pk"), ok=Count("pk", filter=on_time), still=Count("pk", filter=still)).order_by())
+    by = {r["organ_id"]: r for r in rows}
+    out = {}
+    for oid in organ_ids:
+        r = by.get(oid, {"n": 0, "ok": 0, "still": 0})
+        rate = pct(r["ok"], r["n"])
+        out[oid] = Raw(rate, words(rate, r["ok"], r["n"], r["still"]), query_of(oid, first, last), r["ok"], r["n"])
+    return out
+
+
 MEMO: ContextVar[dict | None] = ContextVar("appraisal_memo", default=None)
 
 

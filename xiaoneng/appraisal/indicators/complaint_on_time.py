@@ -10,11 +10,11 @@ merged duplicates are left out. One aggregate query.
 """
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 
 from xiaoneng.complaints.models import Complaint, Status
 
-from . import Raw, bounds, deadline_words, pct, query_of, window
+from . import Raw, bounds, deadline_rates, deadline_words, window
 from . import gettext_cached as _
 
 
@@ -33,17 +33,7 @@ def _open_at_end_q(t1):
 
 def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Raw]:
     t0, t1 = bounds(first, last)
-    rows = (_base(t0, t1).filter(organ_id__in=organ_ids).values("organ_id")
-            .annotate(n=Count("pk"), ok=Count("pk", filter=_on_time_q()), still=Count("pk", filter=_open_at_end_q(t1)))
-            .order_by())
-    by = {r["organ_id"]: r for r in rows}
-    out = {}
-    for oid in organ_ids:
-        r = by.get(oid, {"n": 0, "ok": 0, "still": 0})
-        rate = pct(r["ok"], r["n"])
-        out[oid] = Raw(rate, deadline_words(_("投诉按期办结率"), rate, r["ok"], r["n"], r["still"]),
-                       query_of(oid, first, last), r["ok"], r["n"])
-    return out
+    return deadline_rates(_base(t0, t1), organ_ids, first, last, _on_time_q(), _open_at_end_q(t1), lambda rate, ok, n, still: deadline_words(_("投诉按期办结率"), rate, ok, n, still))
 
 
 def records(query: dict, part: str = ""):

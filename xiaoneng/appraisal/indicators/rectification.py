@@ -11,11 +11,11 @@ are not counted here (they count in the satisfaction rate). One aggregate query.
 """
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 
 from xiaoneng.complaints.models import Rating, RatingStatus
 
-from . import Raw, bounds, pct, query_of, window
+from . import Raw, bounds, deadline_rates, window
 from . import gettext_cached as _
 
 
@@ -32,23 +32,16 @@ def _open_at_end_q(t1):
     return ~Q(status=RatingStatus.RECTIFIED) | Q(rectified_at__gte=t1)
 
 
+def _words(rate, ok: int, n: int, still: int) -> str:
+    if rate is None:
+        return _("差评按期整改率：本期无到期整改的差评")
+    return _("差评按期整改率 %(rate)s%% = %(ok)s / %(n)s 条，其中 %(still)s 条逾期未整改") % {
+        "rate": f"{rate:.1f}", "ok": ok, "n": n, "still": still}
+
+
 def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Raw]:
     t0, t1 = bounds(first, last)
-    rows = (_base(t0, t1).filter(organ_id__in=organ_ids).values("organ_id")
-            .annotate(n=Count("pk"), ok=Count("pk", filter=_on_time_q()), still=Count("pk", filter=_open_at_end_q(t1)))
-            .order_by())
-    by = {r["organ_id"]: r for r in rows}
-    out = {}
-    for oid in organ_ids:
-        r = by.get(oid, {"n": 0, "ok": 0, "still": 0})
-        rate = pct(r["ok"], r["n"])
-        if rate is None:
-            words = _("差评按期整改率：本期无到期整改的差评")
-        else:
-            words = _("差评按期整改率 %(rate)s%% = %(ok)s / %(n)s 条，其中 %(still)s 条逾期未整改") % {
-                "rate": f"{rate:.1f}", "ok": r["ok"], "n": r["n"], "still": r["still"]}
-        out[oid] = Raw(rate, words, query_of(oid, first, last), r["ok"], r["n"])
-    return out
+    return deadline_rates(_base(t0, t1), organ_ids, first, last, _on_time_q(), _open_at_end_q(t1), _words)
 
 
 def records(query: dict, part: str = ""):
