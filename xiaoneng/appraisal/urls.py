@@ -1,7 +1,15 @@
 """Appraisal pages, included by the project at /appraisal/ (namespace "appraisal")."""
 from django.urls import path
 
-from . import views, views_adjustments, views_manage, views_reports, views_schemeedit, views_staff
+from . import (
+    views,
+    views_adjustments,
+    views_interim,
+    views_manage,
+    views_reports,
+    views_schemeedit,
+    views_staff,
+)
 
 app_name = "appraisal"
 
@@ -43,4 +51,9 @@ urlpatterns += [  # 加减分 (views_adjustments.py) and the scheme editor (view
     path("periods/<int:pk>/adjustments/", views_adjustments.adjustment_list, name="adjustments"),
     path("schemes/new/", views_schemeedit.scheme_new, name="scheme-new"),
     path("schemes/<int:pk>/edit/", views_schemeedit.scheme_edit, name="scheme-edit"),
+]
+
+urlpatterns += [  # the drill-down of quarterly interim results (views_interim.py), the office's only
+    path("interim/<int:pk>/", views_interim.interim_detail, name="interim"),
+    path("interim/<int:pk>/lines/<str:code>/records/", views_interim.interim_records, name="interim-records"),
 ]
