@@ -29,6 +29,7 @@ urlpatterns = [
     path("inbox/", include("xiaoneng.inbox.urls")),
     path("surveys/", include("xiaoneng.surveys.urls")),
     path("public/surveys/", include("xiaoneng.surveys.public_urls")),
+    path("public/appraisal/", include("xiaoneng.appraisal.public_urls")),
     path("public/", include("xiaoneng.portal.urls")),
     # Any other address under the public parts is the public 404 page, also with XIAONENG_DEBUG=1.
     re_path(r"^(?P<unmatched>(public|ratings/public)/.*)$", portal.not_found),

@@ -159,6 +159,9 @@ class Period(models.Model):
     provisional_at = models.DateTimeField(_("预告时间"), null=True, blank=True)
     objection_clock = models.OneToOneField(Clock, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    # Whether the published ranking is also on the public site (/public/appraisal/): the office's choice
+    # per period, off until it says so (publishing to the organs and deputies does not imply it).
+    on_public_site = models.BooleanField(_("在公众网站公开"), default=False)
 
     class Meta:
         verbose_name = _("考评期")

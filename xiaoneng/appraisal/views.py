@@ -230,6 +230,10 @@ def board(request, pk):
                 actions.do_announce_provisional(period)
             elif op == "publish":
                 actions.do_publish_results(period)
+            elif op == "public_site":
+                from .public_site import do_set_public_site
+
+                do_set_public_site(period, public=request.POST.get("public") == "1")
             elif op == "interim":
                 actions.do_compute_interim(period, quarter=request.POST.get("quarter"))
                 messages.success(request, gettext("已计算阶段性结果"))

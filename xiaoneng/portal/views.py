@@ -16,7 +16,10 @@ PUBLIC_PREFIXES = ("/public/", "/ratings/public/")
 
 
 def home(request):
-    return render(request, "portal/home.html")
+    from xiaoneng.appraisal.public_site import public_periods
+
+    # The appraisal results card shows only when some office has put a published ranking on the site.
+    return render(request, "portal/home.html", {"appraisal_results": public_periods().exists()})
 
 
 def not_found(request, exception=None, unmatched: str = ""):
