@@ -48,10 +48,30 @@ def _ranking(period: Period) -> list[dict]:
             for r in period.results.select_related("organ").order_by("rank", "organ__name")]
 
 
+def anything_public() -> bool:
+    from xiaoneng.surveys.public_results import public_surveys
+
+    return public_periods().exists() or public_surveys().exists()
+
+
 @require_GET
 def public_list(request):
+    from xiaoneng.surveys.public_results import public_surveys
+
     page = Paginator(public_periods().order_by("-published_at", "-pk"), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "appraisal/public/list.html", {"page": page})
+    surveys = Paginator(public_surveys().order_by("-closed_at", "-pk"), PER_PAGE).get_page(request.GET.get("spage"))
+    return render(request, "appraisal/public/list.html", {"page": page, "surveys": surveys})
+
+
+@require_GET
+def public_survey(request, pk: int):
+    """A closed survey's figures per organ (群众评议), when its office chose to publish them."""
+    from xiaoneng.surveys.public_results import public_figures, public_surveys
+
+    survey = public_surveys().filter(pk=pk).first()
+    if survey is None:
+        raise Http404
+    return render(request, "appraisal/public/survey.html", {"survey": survey, "figures": public_figures(survey)})
 
 
 @require_GET

@@ -8,4 +8,5 @@ app_name = "appraisal-public"
 urlpatterns = [
     path("", public_site.public_list, name="list"),
     path("<int:pk>/", public_site.public_detail, name="detail"),
+    path("surveys/<int:pk>/", public_site.public_survey, name="survey"),
 ]

@@ -16,10 +16,10 @@ PUBLIC_PREFIXES = ("/public/", "/ratings/public/")
 
 
 def home(request):
-    from xiaoneng.appraisal.public_site import public_periods
+    from xiaoneng.appraisal.public_site import anything_public
 
-    # The appraisal results card shows only when some office has put a published ranking on the site.
-    return render(request, "portal/home.html", {"appraisal_results": public_periods().exists()})
+    # The appraisal results card shows only when some office has put a ranking or a survey's results on the site.
+    return render(request, "portal/home.html", {"appraisal_results": anything_public()})
 
 
 def not_found(request, exception=None, unmatched: str = ""):

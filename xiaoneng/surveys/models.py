@@ -44,6 +44,9 @@ class Survey(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     opened_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # Whether the closed survey's figures per organ are on the public site (/public/appraisal/): the office's
+    # choice, off until it says so.
+    on_public_site = models.BooleanField(_("在公众网站公开"), default=False)
 
     class Meta:
         verbose_name = _("群众评议")

@@ -178,6 +178,10 @@ def survey_detail(request, pk):
             elif op == "close":
                 actions.do_close_survey(survey)
                 messages.success(request, gettext("评议已结束"))
+            elif op == "public_site":
+                from .public_results import do_set_survey_public_site
+
+                do_set_survey_public_site(survey, public=request.POST.get("public") == "1")
             elif op == "codes":
                 codes_form = CodesForm(request.POST, survey=survey)
                 if not codes_form.is_valid():
