@@ -130,3 +130,81 @@ def test_the_adjustment_list_costs_the_same_queries_however_many_items(land, log
     few = _count(client, url)
     enter(5)
     assert _count(client, url) == few
+
+
+# --- lineage: the records listed are exactly the ones the numerator and denominator count -------------
+RATES = {"on_time", "orders", "rectification", "complaint_on_time"}  # records = all, part "late" = the late ones
+COUNTS = {"cards", "complaint_rate", "complaints", "accountability"}  # records = the events counted
+
+
+def assert_lineage_counts(ln):
+    from xiaoneng.appraisal.indicators import module
+
+    query = dict(ln.query)
+    source = query.pop("source")
+    listed = module(source).records(query)
+    if source in RATES:
+        assert listed.count() == ln.denominator, (source, ln.formula)
+        assert module(source).records(query, "late").count() == ln.denominator - ln.numerator, (source, ln.formula)
+    elif source in COUNTS:
+        assert listed.count() == ln.numerator, (source, ln.formula)
+    elif source == "satisfaction":
+        assert listed.count() == ln.denominator, (source, ln.formula)
+    elif source == "handling_time":
+        assert listed.count() == ln.denominator, (source, ln.formula)
+    return source
+
+
+def test_every_platform_lines_records_match_its_numerator_and_denominator(world, complained, orders, rated,
+                                                                          handled):
+    from xiaoneng.appraisal.models import ResultLine
+
+    from .test_more_indicators import ALL
+
+    rows = [dict(r) for r in ALL]
+    cls = actions.do_create_class(name="全指标类别", region=world.gz, organs=[world.tianhe_bureau, world.yuexiu_bureau])
+    period = actions.do_activate_scheme(actions.do_create_scheme(organ_class=cls, year=2026, title="全指标方案",
+                                                                 rows=rows))
+    actions.do_close_period(period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(period, at=at("2027-01-05T09:00"))
+    seen = set()
+    for ln in ResultLine.objects.filter(result__period=period).exclude(denominator=None, numerator=None):
+        seen.add(assert_lineage_counts(ln))
+    assert seen == {"handling_time", "orders", "satisfaction", "rectification", "complaint_rate", "complaint_on_time"}
+
+
+def test_the_first_indicators_records_match_their_counts(land, clocks, acct, matters):
+    from xiaoneng.appraisal.models import ResultLine
+    from xiaoneng.approvals import actions as approvals
+    from xiaoneng.supervision.engine import raise_findings
+    from xiaoneng.supervision.models import Level
+    from xiaoneng.supervision.rules import Finding
+
+    acct.decided(when="2026-03-02T10:00", measure="warning")
+    case = approvals.do_submit_case(matter=matters.licence, case_no="TH-1", applicant_name="张三",
+                                    received_at=at("2026-04-01T10:00"))[0]
+    raise_findings([Finding(rule="test", level=Level.YELLOW, organ=land.w.tianhe_bureau, subject=case,
+                            message="黄牌", key="a", at=at("2026-06-01T10:00"))])
+    actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(land.period, at=at("2027-01-05T09:00"))
+    seen = {assert_lineage_counts(ln) for ln in ResultLine.objects.filter(result__period=land.period)
+            .exclude(numerator=None)}
+    assert {"on_time", "cards", "accountability", "complaints"} <= seen
+
+
+def test_a_case_finished_on_the_monday_after_the_make_up_saturday_is_late(land):
+    """20 working days from 28 September 2026: the National Day week is skipped but Saturday 10 October is a
+    working day, so the deadline is the end of Friday 30 October; finished on Monday 2 November, it is late
+    (without the make-up day it would have been on time)."""
+    from xiaoneng.appraisal.models import ResultLine
+
+    late = land.promise(land.w.yuexiu_bureau, "2026-09-28T10:00", 20, stop="2026-11-02T10:00")
+    assert late.due_at == at("2026-10-31T00:00")
+    actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(land.period, at=at("2027-01-05T09:00"))
+    ln = ResultLine.objects.get(result__period=land.period, result__organ=land.w.yuexiu_bureau, indicator__code="1.1")
+    assert (ln.numerator, ln.denominator) == (0, 1)
+
+
+from .test_compute import clocks  # noqa: E402, F401
+from .test_more_indicators import complained, handled, orders, rated  # noqa: E402, F401
