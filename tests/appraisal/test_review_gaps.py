@@ -39,11 +39,11 @@ def test_announcing_twice_starts_no_second_objection_clock(land, login):
     actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
     actions.do_compute_period(land.period, at=at("2027-01-05T09:30"))
     actions.do_announce_provisional(land.period, at=at("2027-01-07T10:00"))
-    clocks = Clock.objects.filter(kind="appraisal.objection").count()
+    started = Clock.objects.filter(kind="appraisal.objection").count()
     response = login(land.w.appraisal_officer).post(reverse("appraisal:board", args=[land.period.pk]),
                                                     {"op": "announce"}, follow=True)
     assert response.status_code == 200 and "不能变为" in response.content.decode()
-    assert Clock.objects.filter(kind="appraisal.objection").count() == clocks
+    assert Clock.objects.filter(kind="appraisal.objection").count() == started
 
 
 def test_an_objection_decided_twice_on_the_board_keeps_the_first_decision(land, login):
@@ -206,5 +206,35 @@ def test_a_case_finished_on_the_monday_after_the_make_up_saturday_is_late(land):
     assert (ln.numerator, ln.denominator) == (0, 1)
 
 
-from .test_compute import clocks  # noqa: E402, F401
-from .test_more_indicators import complained, handled, orders, rated  # noqa: E402, F401
+# The fixtures of known data, shared with the indicator tests (assigned, not imported, so that the test
+# parameters naming them do not read as redefinitions).
+from . import test_compute as _compute  # noqa: E402
+from . import test_more_indicators as _more  # noqa: E402
+
+clocks = _compute.clocks
+complained, handled, orders, rated = _more.complained, _more.handled, _more.orders, _more.rated
+
+
+# --- weights and parameters the database could not keep as typed ------------------------------------
+def test_a_weight_with_more_than_two_decimals_is_refused_not_rounded_into_a_tree_that_sums_to_99_99(land):
+    from xiaoneng.appraisal import schemes
+    from xiaoneng.appraisal.models import Scheme
+
+    rows = [dict(r) for r in TREE]
+    rows[4]["weight"], rows[5]["weight"], rows[6]["weight"] = "33.333", "33.333", "33.334"
+    with pytest.raises(schemes.SchemeError) as err:
+        actions.do_create_scheme(organ_class=land.cls, year=2027, title="三分", rows=rows)
+    assert err.value.field == "weight" and err.value.row == 5
+    assert "最多两位小数" in err.value.message
+    assert Scheme.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", [1e300, -(10**12), "1e999"])
+def test_a_huge_threshold_is_refused_with_its_parameter(land, value):
+    from xiaoneng.appraisal import schemes
+
+    rows = [dict(r) for r in TREE]
+    rows[1]["params"] = {"worst": value, "best": 100}
+    with pytest.raises(schemes.SchemeError) as err:
+        schemes.validate(rows)
+    assert err.value.field == "params" and "worst" in err.value.message
