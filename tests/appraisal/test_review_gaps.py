@@ -238,3 +238,25 @@ def test_a_huge_threshold_is_refused_with_its_parameter(land, value):
     with pytest.raises(schemes.SchemeError) as err:
         schemes.validate(rows)
     assert err.value.field == "params" and "worst" in err.value.message
+
+
+# --- an objection submitted twice (a double click, a replayed form) is one objection ------------------
+def test_an_objection_replayed_on_the_same_line_is_refused_while_the_first_is_pending(land, login):
+    from xiaoneng.appraisal.models import Result
+
+    actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(land.period, at=at("2027-01-05T09:30"))
+    actions.do_announce_provisional(land.period)
+    th = Result.objects.get(period=land.period, organ=land.w.tianhe_bureau)
+    line = th.lines.get(indicator__code="1.1")
+    client = login(land.w.county_leader)
+    url = reverse("appraisal:result", args=[th.pk])
+    form = {"line": line.pk, "grounds": "3 月一件系申请人要求暂停", "evidence": "书面申请"}
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form)
+    assert again.status_code == 400 and "已就该指标提出异议，尚待决定" in again.content.decode()
+    assert Objection.objects.filter(result=th).count() == 1
+    # Another indicator, or the result as a whole, may still be objected to.
+    assert client.post(url, {**form, "line": th.lines.get(indicator__code="1.2").pk}).status_code == 302
+    assert client.post(url, {**form, "line": ""}).status_code == 302
+    assert Objection.objects.filter(result=th).count() == 3
