@@ -260,3 +260,21 @@ def test_an_objection_replayed_on_the_same_line_is_refused_while_the_first_is_pe
     assert client.post(url, {**form, "line": th.lines.get(indicator__code="1.2").pk}).status_code == 302
     assert client.post(url, {**form, "line": ""}).status_code == 302
     assert Objection.objects.filter(result=th).count() == 3
+
+
+# --- the scheme list filters, sorts, pages and exports what it shows ---------------------------------
+def test_the_scheme_list_filters_sorts_pages_and_exports_the_filtered_rows(land, login):
+    from .test_reports import xlsx_rows
+
+    for year in (2023, 2024, 2025):
+        actions.do_create_scheme(organ_class=land.cls, year=year, title=f"{year}年方案", rows=[dict(r) for r in TREE])
+    client = login(land.w.appraisal_officer)
+    url = reverse("appraisal:schemes")
+    rows = xlsx_rows(client.get(url, {"status": "draft", "sort": "year", "export": "xlsx"}).content)
+    assert rows[0][:3] == ("年度", "考评类别", "方案名称")
+    assert [r[0] for r in rows[1:]] == [2023, 2024, 2025]  # the active 2026 scheme filtered out, oldest first
+    assert [r[0] for r in xlsx_rows(client.get(url, {"year": 2024, "export": "xlsx"}).content)[1:]] == [2024]
+    page = client.get(url, {"sort": "-year", "per_page": 25}).content.decode()
+    assert page.index("2026年区县市场监管局") < page.index("2025年方案") < page.index("2023年方案")
+    assert client.get(url, {"year": "abc", "export": "xlsx"}).status_code == 200  # a bad filter exports nothing
+    assert len(xlsx_rows(client.get(url, {"year": "abc", "export": "xlsx"}).content)) == 1
