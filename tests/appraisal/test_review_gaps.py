@@ -278,3 +278,38 @@ def test_the_scheme_list_filters_sorts_pages_and_exports_the_filtered_rows(land,
     assert page.index("2026年区县市场监管局") < page.index("2025年方案") < page.index("2023年方案")
     assert client.get(url, {"year": "abc", "export": "xlsx"}).status_code == 200  # a bad filter exports nothing
     assert len(xlsx_rows(client.get(url, {"year": "abc", "export": "xlsx"}).content)) == 1
+
+
+# --- bad trees in the editor: each answered on its field, nothing saved, never a 500 -------------------
+def _editor_rows(change):
+    rows = [dict(r) for r in TREE]
+    change(rows)
+    return rows
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: rows[2].update(code="1.1"), "编号 1.1 与第 2 行重复"),
+    (lambda rows: rows[1].update(weight="-70"), "应大于 0 且不超过 100"),
+    (lambda rows: rows[1].update(weight="NaN"), "“NaN”不是数字"),
+    (lambda rows: rows[1].update(weight="1e400"), "应大于 0 且不超过 100"),
+    (lambda rows: rows[1].update(weight="70.001"), "最多两位小数"),
+    (lambda rows: rows[1].update(params={"worst": 80, "best": 1e300}), "超出范围"),
+    (lambda rows: rows.extend([
+        {"code": "2.3.1", "parent": "2.3", "name": "三级", "weight": 100, "source": "", "method": "", "params": {}},
+        {"code": "2.3.1.1", "parent": "2.3.1", "name": "四级", "weight": 100, "source": "manual",
+         "method": "attainment", "params": {"target": 1}}]) or rows[6].update(source="", method="", params={}),
+     "指标最多三级"),
+])
+def test_a_bad_tree_in_the_editor_is_refused_on_its_field_and_nothing_changes(land, login, change, message):
+    from xiaoneng.appraisal.models import Indicator
+
+    from .test_scheme_editor import post_data
+
+    draft = actions.do_new_version(land.scheme)
+    before = list(Indicator.objects.filter(scheme=draft).order_by("code").values_list("code", "weight", "params"))
+    response = login(land.w.appraisal_officer).post(reverse("appraisal:scheme-edit", args=[draft.pk]),
+                                                    post_data(_editor_rows(change), reason="调整"))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert list(Indicator.objects.filter(scheme=draft).order_by("code").values_list("code", "weight",
+                                                                                    "params")) == before
