@@ -313,3 +313,19 @@ def test_a_bad_tree_in_the_editor_is_refused_on_its_field_and_nothing_changes(la
     assert message in response.content.decode()
     assert list(Indicator.objects.filter(scheme=draft).order_by("code").values_list("code", "weight",
                                                                                     "params")) == before
+
+
+# --- a mistyped quota in the configuration refuses clearly ------------------------------------------------
+@pytest.mark.parametrize("value", [20, 1.5, -0.1, "abc", "NaN", None])
+def test_a_mistyped_quota_setting_refuses_the_submission_naming_the_setting(land, settings, value):
+    from xiaoneng.appraisal.models import StaffGrade
+    from xiaoneng.appraisal.staff import do_submit_staff_grades
+    from xiaoneng.orgs.models import Staff
+
+    settings.XIAONENG_RULES = {"appraisal_excellent_quota": value}
+    people = [Staff.objects.create(organ=land.w.tianhe_bureau, name=f"干部{n}") for n in range(5)]
+    with pytest.raises(actions.AppraisalError) as err:
+        do_submit_staff_grades(land.w.tianhe_bureau, 2026, {p: "competent" for p in people},
+                               at=at("2027-01-20T10:00"))
+    assert err.value.field == "grades" and "appraisal_excellent_quota" in err.value.message
+    assert not StaffGrade.objects.exists()
