@@ -329,3 +329,26 @@ def test_a_mistyped_quota_setting_refuses_the_submission_naming_the_setting(land
                                at=at("2027-01-20T10:00"))
     assert err.value.field == "grades" and "appraisal_excellent_quota" in err.value.message
     assert not StaffGrade.objects.exists()
+
+
+# --- a 复核 decided twice keeps its first decision ------------------------------------------------------------
+def test_a_staff_review_decided_twice_keeps_the_first_decision(land, settings, tmp_path):
+    from xiaoneng.appraisal import reviews
+    from xiaoneng.appraisal.models import StaffGrade, StaffReview
+
+    from .test_staff_reviews import graded
+
+    settings.MEDIA_ROOT = tmp_path
+    from xiaoneng.orgs.models import Staff
+
+    people = [Staff.objects.create(organ=land.w.tianhe_bureau, name=f"干部{n}") for n in range(10)]
+    grade = graded(land, people, who=3)
+    review = reviews.do_request_staff_review(grade, grounds="理由", at=at("2026-09-08T10:00"))
+    reviews.do_decide_staff_review(review, outcome="upheld", reasons="等次恰当", at=at("2026-09-20T10:00"))
+    with pytest.raises(actions.AppraisalError, match="该复核已决定"):
+        reviews.do_decide_staff_review(review, outcome="changed", new_grade="excellent", reasons="改判",
+                                       at=at("2026-09-21T10:00"))
+    assert StaffReview.objects.get(pk=review.pk).status == "upheld"
+    assert StaffGrade.objects.get(pk=grade.pk).grade == "competent"
+    with pytest.raises(actions.AppraisalError, match="已对该考核结果申请过复核"):
+        reviews.do_request_staff_review(grade, grounds="再申请", at=at("2026-09-22T10:00"))
