@@ -352,3 +352,24 @@ def test_a_staff_review_decided_twice_keeps_the_first_decision(land, settings, t
     assert StaffGrade.objects.get(pk=grade.pk).grade == "competent"
     with pytest.raises(actions.AppraisalError, match="已对该考核结果申请过复核"):
         reviews.do_request_staff_review(grade, grounds="再申请", at=at("2026-09-22T10:00"))
+
+
+# --- the objection window on the page --------------------------------------------------------------------
+def test_an_objection_on_the_page_after_the_window_shows_its_end_and_saves_nothing(land, login, monkeypatch):
+    from django.utils import timezone
+
+    from xiaoneng.appraisal.models import Result
+
+    actions.do_close_period(land.period, at=at("2027-01-05T09:00"))
+    actions.do_compute_period(land.period, at=at("2027-01-05T09:30"))
+    actions.do_announce_provisional(land.period, at=at("2027-01-07T10:00"))  # five working days: to 14 January
+    th = Result.objects.get(period=land.period, organ=land.w.tianhe_bureau)
+    monkeypatch.setattr(timezone, "now", lambda: at("2027-01-15T08:00"))
+    client = login(land.w.county_leader)  # after the clock is set: an idle session would be logged out
+    response = client.post(reverse("appraisal:result", args=[th.pk]), {"grounds": "理由", "evidence": "材料"})
+    assert response.status_code == 400
+    assert "异议期已于 2027-01-15 00:00 届满" in response.content.decode()
+    assert not Objection.objects.exists()
+    monkeypatch.setattr(timezone, "now", lambda: at("2027-01-14T23:00"))  # the last evening still counts
+    assert login(land.w.county_leader).post(reverse("appraisal:result", args=[th.pk]), {"grounds": "理由", "evidence": "材料"}
+                       ).status_code == 302
