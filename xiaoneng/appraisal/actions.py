@@ -313,6 +313,11 @@ def do_object(result: Result, *, grounds: str, evidence: str, line=None, by: str
         raise AppraisalError(_("所选指标不属于本结果"), "line")
     grounds = _need(grounds, "grounds", _("请写明异议理由"))
     evidence = _need(evidence, "evidence", _("请提供佐证材料"))
+    # A double click or a replayed form would otherwise file the same objection twice; the period row
+    # lock above serialises two submissions.
+    if Objection.objects.filter(result=result, line=line, status=ObjectionStatus.PENDING).exists():
+        raise AppraisalError(_("已就该指标提出异议，尚待决定") if line is not None
+                             else _("已就总体结果提出异议，尚待决定"), "line" if line is not None else "grounds")
     return Objection.objects.create(result=result, line=line, grounds=grounds, evidence=evidence, submitted_at=at,
                                     submitted_by=by[:150])
 

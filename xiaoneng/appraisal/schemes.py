@@ -70,6 +70,9 @@ def validate(rows: list[dict], numbers: list[int] | None = None) -> list[dict]:
             raise SchemeError(_("%(w)s“权重”：“%(v)s”不是数字") % {"w": where, "v": raw.get("weight")}, "weight", n) from None
         if weight <= 0 or weight > HUNDRED:
             raise SchemeError(_("%(w)s“权重”：应大于 0 且不超过 100") % {"w": where}, "weight", n)
+        if weight != weight.quantize(Decimal("0.01")):
+            # Stored with two decimals: 33.333 would be kept as 33.33 and the saved tree sum to 99.99.
+            raise SchemeError(_("%(w)s“权重”：最多两位小数") % {"w": where}, "weight", n)
         source = str(raw.get("source") or "").strip()
         method = str(raw.get("method") or "").strip()
         if source not in Source.values:

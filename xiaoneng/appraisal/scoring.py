@@ -72,6 +72,10 @@ REQUIRED = {
 }
 
 
+# No raw value the indicators produce comes near a billion; a larger threshold is a typing slip.
+PARAM_LIMIT = 10**9
+
+
 def check_params(method: str, params: dict) -> str:
     """An error message for bad parameters of `method`, or ""."""
     if method not in REQUIRED:
@@ -90,6 +94,8 @@ def check_params(method: str, params: dict) -> str:
                 raise ArithmeticError
         except ArithmeticError:
             return _("参数 %(k)s 应为数字") % {"k": key}
+        if abs(Decimal(str(v))) > PARAM_LIMIT:
+            return _("参数 %(k)s 超出范围（绝对值不超过 %(n)s）") % {"k": key, "n": f"{PARAM_LIMIT:,}"}
     if method == "linear" and Decimal(str(params["worst"])) == Decimal(str(params["best"])):
         return _("线性计分的两个阈值不能相等")
     if method == "attainment" and Decimal(str(params["target"])) <= 0:

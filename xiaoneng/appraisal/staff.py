@@ -51,12 +51,25 @@ ADMONISH = "admonish"  # 诫勉 (accountability/measures.py)
 
 def quota_for(organ, year: int, quarter: int = ANNUAL) -> float:
     if quarter != ANNUAL:
-        return float(rule("appraisal_quarter_good_quota"))
+        return _share("appraisal_quarter_good_quota")
     organ_excellent = Result.objects.filter(organ=organ, period__scheme__year=year, grade=Grade.EXCELLENT,
                                             period__scheme__target="organ",
                                             period__status=PeriodStatus.PUBLISHED).exists()
-    return float(rule("appraisal_excellent_quota_when_organ_excellent" if organ_excellent
-                      else "appraisal_excellent_quota"))
+    return _share("appraisal_excellent_quota_when_organ_excellent" if organ_excellent else "appraisal_excellent_quota")
+
+
+def _share(name: str) -> float:
+    """A quota from the configuration, a share between 0 and 1. A mistyped value (20 meant as 20 %, "abc",
+    NaN) refuses the submission with a message naming the setting, rather than admitting everybody or failing."""
+    value = rule(name)
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = float("nan")
+    if isinstance(value, bool) or not 0 <= share <= 1:  # NaN fails both comparisons
+        raise AppraisalError(_("配置项 %(k)s 应为 0 至 1 之间的比例（如 0.2），现为“%(v)s”；请联系管理员") % {
+            "k": name, "v": value}, "grades")
+    return share
 
 
 def span_of(year: int, quarter: int = ANNUAL) -> tuple[date, date]:

@@ -39,6 +39,7 @@ from .models import (
     SchemeStatus,
     Target,
 )
+from .workflow import TransitionError
 
 APPRAISE, OWN = "appraise", "appraisal.own"
 P = PeriodStatus
@@ -247,7 +248,9 @@ def board(request, pk):
                     raise Http404
                 actions.do_decide_objection(objection, upheld=form.cleaned_data["upheld"],
                                             reasons=form.cleaned_data["reasons"], by=_name(request.user))
-        except actions.AppraisalError as exc:
+        # A replayed step (publish twice, announce again) is refused by the transition table; the
+        # office reads why instead of an error page.
+        except (actions.AppraisalError, TransitionError) as exc:
             messages.error(request, exc.message)
         return redirect("appraisal:board", period.pk)
     results = list(period.results.select_related("organ").order_by("rank", "organ__name"))
