@@ -45,7 +45,9 @@ def compute(organ_ids, first, last, indicator=None, period=None) -> dict[int, Ra
 
 
 def records(query: dict, part: str = ""):
-    """Exactly the answers counted: the organ's answers in the surveys of the line."""
-    return (Answer.objects.filter(response__survey_id__in=query["surveys"], organ_id=query["organ"])
+    """Exactly the answers counted: the organ's rated answers in the surveys of the line (comments and
+    "不了解" carry no points, so they are not part of the figure)."""
+    return (Answer.objects.filter(response__survey_id__in=query["surveys"], organ_id=query["organ"],
+                                  points__isnull=False)
             .select_related("question", "response__group").order_by("response__submitted_on", "response_id",
                                                                       "question__order", "pk"))
