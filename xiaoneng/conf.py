@@ -7,6 +7,7 @@ of them with a JSON file named by the XIAONENG_CONFIG_FILE environment variable,
 a typo cannot silently leave a default in force.
 """
 import json
+import math
 from functools import cache
 from pathlib import Path
 
@@ -230,10 +231,40 @@ def _overrides() -> dict[str, object]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: the file must hold one JSON object of rule: value")
     unknown = sorted(set(data) - set(DEFAULTS))
     if unknown:
         raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: unknown rules {', '.join(unknown)}")
+    wrong = [f"{name} ({why})" for name, value in data.items() if (why := _unfit(name, value))]
+    if wrong:
+        raise ImproperlyConfigured(f"XIAONENG_CONFIG_FILE {path}: wrong values: {'; '.join(wrong)}")
     return data
+
+
+# Rules that are shares of a whole: a province writing 20 for 20% would otherwise make everybody 优秀.
+SHARES = {"clock_warn_share", "clock_warn_max_share", "clock_warn_share_hours", "appraisal_excellent_quota",
+          "appraisal_excellent_quota_when_organ_excellent", "appraisal_quarter_good_quota"}
+
+
+def _unfit(name: str, value) -> str:
+    """Why `value` cannot stand for the rule `name` (its default's kind decides), or ''. Checked when the
+    file is read, so a wrong value stops the platform at start-up instead of failing one request later."""
+    default = DEFAULTS[name]
+    if isinstance(default, bool):
+        return "" if isinstance(value, bool) else "true or false expected"
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return "a number expected"
+        if isinstance(default, int) and not isinstance(value, int) and name not in SHARES:
+            return "a whole number expected"
+        if name in SHARES and not 0 <= value <= 1:
+            return "a share between 0 and 1 expected (0.2 for 20%)"
+        return ""
+    for kind, words in ((str, "text"), (dict, "an object"), (list, "a list")):
+        if isinstance(default, kind):
+            return "" if isinstance(value, kind) else f"{words} expected"
+    return ""
 
 
 def rule(name: str):
