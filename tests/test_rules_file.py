@@ -54,3 +54,17 @@ def test_a_file_that_is_not_one_object_or_names_an_unknown_rule_is_refused(rules
     rules_file({"appraisal_excellent_qouta": 0.2})
     with pytest.raises(ImproperlyConfigured, match="unknown rules appraisal_excellent_qouta"):
         conf.rule("appraisal_excellent_quota")
+
+
+def test_a_wrong_rules_file_stops_a_command_at_start_up_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "rules.json"
+    path.write_text('{"appraisal_excellent_quota": 20}', encoding="utf-8")
+    env = {**os.environ, "XIAONENG_CONFIG_FILE": str(path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-m", "xiaoneng", "deadline", "--help"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "appraisal_excellent_quota (a share between 0 and 1 expected" in done.stderr

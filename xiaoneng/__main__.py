@@ -2,8 +2,8 @@
 
 Everything a command writes is audited as channel "command", attributed to the
 operating-system user who ran it. A command that fails because the database is not set
-up (or not reachable) says in one line what to do and exits 1, without a traceback
-(`--traceback` shows it).
+up (or not reachable), or because the configuration is wrong (a rules file value of the wrong kind), says
+in one line what to do and exits 1, without a traceback (`--traceback` shows it).
 """
 import getpass
 import os
@@ -16,9 +16,16 @@ ALIASES = {"exchange-source": "exchange_source", "open311-key": "open311_key"}
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoneng.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # e.g. a wrong value in the rules file: what to fix, in one line
+        if "--traceback" in sys.argv:
+            raise
+        sys.stderr.write(f"xiaoneng: {exc}\n")
+        sys.exit(1)
     from xiaoneng.audit.log import acting_as
 
     try:

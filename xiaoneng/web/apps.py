@@ -21,4 +21,9 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self):
+        from xiaoneng.conf import _overrides
+
         post_migrate.connect(create_cache_table, dispatch_uid="xiaoneng.web.create_cache_table")
+        # Read the province's rules file now: a wrong value stops every process (web worker, loop,
+        # command) at start-up with its message, instead of failing the first request that needs it.
+        _overrides()
