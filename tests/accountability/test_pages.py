@@ -130,6 +130,12 @@ def test_the_case_list_filters_by_status(acct, login):
     assert response.context["page"].paginator.count == 0  # nothing, never a widened list
 
 
+def test_the_case_list_gives_the_decision_deadline_in_the_laws_form(acct, login):
+    acct.register("2026-01-15T10:00")  # six months: the last day is 15 July, due 2026-07-16 00:00
+    page = login(acct.world.city_supervisor).get(reverse("accountability:cases")).content.decode()
+    assert "2026-07-15 24:00" in page and "2026-07-16" not in page
+
+
 def test_english_pages_leave_no_chinese_outside_the_data(acct, login):
     case, (zhang,) = acct.decided()
     proposal = Proposal.objects.get()

@@ -35,7 +35,7 @@ def test_the_objection_window_is_a_clock_of_five_working_days(land, provisional)
     assert objection.status == ObjectionStatus.PENDING
     with pytest.raises(actions.AppraisalError) as err:
         actions.do_object(mine, grounds="再提一次", evidence="无", at=at("2027-01-15T09:00"))
-    assert "异议期已于 2027-01-15 00:00 届满" in err.value.message
+    assert "异议期已于 2027-01-14 24:00 届满" in err.value.message
 
 
 def test_the_window_length_is_configuration(land, settings):

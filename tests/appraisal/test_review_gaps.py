@@ -368,7 +368,7 @@ def test_an_objection_on_the_page_after_the_window_shows_its_end_and_saves_nothi
     client = login(land.w.county_leader)  # after the clock is set: an idle session would be logged out
     response = client.post(reverse("appraisal:result", args=[th.pk]), {"grounds": "理由", "evidence": "材料"})
     assert response.status_code == 400
-    assert "异议期已于 2027-01-15 00:00 届满" in response.content.decode()
+    assert "异议期已于 2027-01-14 24:00 届满" in response.content.decode()
     assert not Objection.objects.exists()
     monkeypatch.setattr(timezone, "now", lambda: at("2027-01-14T23:00"))  # the last evening still counts
     assert login(land.w.county_leader).post(reverse("appraisal:result", args=[th.pk]), {"grounds": "理由", "evidence": "材料"}

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.log import record
 from xiaoneng.clocks import actions as clocks
+from xiaoneng.clocks.explain import deadline_label
 from xiaoneng.clocks.models import Clock
 from xiaoneng.conf import rule
 from xiaoneng.lib.actions import ActionError
@@ -308,7 +309,7 @@ def do_object(result: Result, *, grounds: str, evidence: str, line=None, by: str
         raise AppraisalError(_("当前不在异议期内"), "grounds")
     if not objection_window_open(period, at):
         raise AppraisalError(_("异议期已于 %(d)s 届满") % {
-            "d": timezone.localtime(period.objection_clock.due_at).strftime("%Y-%m-%d %H:%M")}, "grounds")
+            "d": deadline_label(period.objection_clock.due_at)}, "grounds")
     if line is not None and line.result_id != result.pk:
         raise AppraisalError(_("所选指标不属于本结果"), "line")
     grounds = _need(grounds, "grounds", _("请写明异议理由"))
