@@ -172,6 +172,11 @@ def _published_year(organ_class: OrganClass, scheme: Scheme, forgets: Organ | No
         if due(publish) and not pending:
             actions.do_publish_results(period, at=publish)
             period.refresh_from_db()
+    if period.status == P.PUBLISHED and not period.on_public_site:
+        # The demo shows its published rankings on the public site (each office chooses; off by default).
+        from .public_site import do_set_public_site
+
+        do_set_public_site(period, public=True)
     return period.status
 
 
