@@ -25,7 +25,6 @@ from xiaoneng.appraisal.models import (
     Scheme,
     SchemeStatus,
 )
-from xiaoneng.orgs import access
 
 from ..errors import error_responses
 from ..params import id_field, ordering_field
@@ -141,22 +140,6 @@ class RankingSerializer(PeriodSerializer):
         fields = [*PeriodSerializer.Meta.fields, "ranking"]
 
 
-class AppraisalViewSet(ScopedReadOnlyViewSet):
-    """Scoped through `scope.py` (several ways in) instead of one permission."""
-
-    def scoped_queryset(self, queryset):
-        raise NotImplementedError
-
-    def get_queryset(self):
-        queryset = self.base_queryset()
-        if getattr(self, "swagger_fake_view", False):
-            return queryset.none()
-        queryset = self.scoped_queryset(queryset)
-        if self.action == "list":
-            queryset = self.filter_list(queryset, self.params())
-        return queryset
-
-
 def _list(summary, description, serializer, params):
     return extend_schema(summary=summary, description=description, parameters=[params],
                          responses={200: serializer(many=True), **error_responses()})
@@ -175,7 +158,8 @@ def _one(summary, description, serializer):
                   SchemeDetailSerializer),
 )
 @extend_schema(tags=TAGS)
-class SchemeViewSet(AppraisalViewSet):
+class SchemeViewSet(ScopedReadOnlyViewSet):
+    perm = scope.APPRAISE
     params_class = SchemeParams
 
     def get_serializer_class(self):
@@ -187,9 +171,6 @@ class SchemeViewSet(AppraisalViewSet):
             queryset = queryset.prefetch_related(
                 Prefetch("indicators", queryset=Indicator.objects.select_related("parent").order_by("code")))
         return queryset
-
-    def scoped_queryset(self, queryset):
-        return access.scoped(queryset, self.request.user, scope.APPRAISE)
 
     def filter_list(self, queryset, params):
         if "year" in params:
@@ -210,7 +191,7 @@ def _visible_periods(user):
     retrieve=_one("考评期详情 / One appraisal period", "", PeriodSerializer),
 )
 @extend_schema(tags=TAGS)
-class PeriodViewSet(AppraisalViewSet):
+class PeriodViewSet(ScopedReadOnlyViewSet):
     params_class = PeriodParams
     serializer_class = PeriodSerializer
 
@@ -235,7 +216,7 @@ class PeriodViewSet(AppraisalViewSet):
     retrieve=_one("考评结果及各指标得分来源 / One result with its lines and lineage", "", ResultDetailSerializer),
 )
 @extend_schema(tags=TAGS)
-class ResultViewSet(AppraisalViewSet):
+class ResultViewSet(ScopedReadOnlyViewSet):
     params_class = ResultParams
 
     def get_serializer_class(self):
@@ -267,7 +248,7 @@ class ResultViewSet(AppraisalViewSet):
     retrieve=_one("一个考评期的已公布排名 / One published ranking", "", RankingSerializer),
 )
 @extend_schema(tags=TAGS)
-class RankingViewSet(AppraisalViewSet):
+class RankingViewSet(ScopedReadOnlyViewSet):
     params_class = PeriodParams
     serializer_class = RankingSerializer
 

@@ -57,7 +57,8 @@ class ScopedReadOnlyViewSet(ErrorFormatMixin, viewsets.ReadOnlyModelViewSet):
     """List and detail of one model, limited to the user's scope for `perm`.
 
     Subclasses give `base_queryset()` (with select/prefetch for the action) and
-    `filter_list(qs, params)` for the list's query parameters (`params_class`).
+    `filter_list(qs, params)` for the list's query parameters (`params_class`); one whose scope is
+    not a single permission overrides `scoped_queryset()`.
     """
 
     perm: str = ""
@@ -67,6 +68,9 @@ class ScopedReadOnlyViewSet(ErrorFormatMixin, viewsets.ReadOnlyModelViewSet):
 
     def base_queryset(self):
         raise NotImplementedError
+
+    def scoped_queryset(self, queryset):
+        return access.scoped(queryset, self.request.user, self.perm)
 
     def filter_list(self, queryset, params: dict):
         return queryset
@@ -80,7 +84,7 @@ class ScopedReadOnlyViewSet(ErrorFormatMixin, viewsets.ReadOnlyModelViewSet):
         queryset = self.base_queryset()
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return queryset.none()
-        queryset = access.scoped(queryset, self.request.user, self.perm)
+        queryset = self.scoped_queryset(queryset)
         if self.action == "list":
             queryset = self.filter_list(queryset, self.params())
         return queryset
